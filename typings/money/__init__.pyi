@@ -1,0 +1,1 @@
+"""Type stubs for py-money (the package ships no annotations of its own)."""
