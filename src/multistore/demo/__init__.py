@@ -1,0 +1,1 @@
+"""The demo chain and the sections of ``multistore demo`` (one module per capability)."""

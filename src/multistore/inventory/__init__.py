@@ -1,0 +1,19 @@
+"""Inventory: stock per (store, SKU), reservations and the movement ledger."""
+
+from multistore.inventory.model import (
+    MovementKind,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+)
+
+__all__ = [
+    "MovementKind",
+    "Reservation",
+    "ReservationLine",
+    "ReservationStatus",
+    "StockLevel",
+    "StockMovement",
+]

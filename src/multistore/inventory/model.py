@@ -1,0 +1,161 @@
+"""The inventory model: stock levels, the movement ledger and reservations (holds for orders)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import attrs
+
+from multistore._validation import check_enum, check_id, check_non_negative_int, check_positive_int
+from multistore.errors import ValidationError
+
+__all__ = [
+    "MovementKind",
+    "Reservation",
+    "ReservationLine",
+    "ReservationStatus",
+    "StockLevel",
+    "StockMovement",
+]
+
+
+@attrs.frozen
+class StockLevel:
+    """Stock of one SKU in one store.
+
+    Attributes:
+        store_id: The store.
+        sku: The SKU code.
+        on_hand: Units physically in the store.
+        reserved: Units held for orders not yet fulfilled (never more than ``on_hand``).
+        safety_buffer: Units never sold online (the last N units stay for walk-in customers).
+
+    Raises:
+        ValidationError: for empty ids, negative quantities or ``reserved > on_hand``.
+    """
+
+    store_id: str = attrs.field(converter=lambda v: check_id(v, "store_id"))
+    sku: str = attrs.field(converter=lambda v: check_id(v, "sku"))
+    on_hand: int = attrs.field(default=0)
+    reserved: int = attrs.field(default=0)
+    safety_buffer: int = attrs.field(default=0)
+
+    def __attrs_post_init__(self) -> None:
+        check_non_negative_int(self.on_hand, "on_hand")
+        check_non_negative_int(self.reserved, "reserved")
+        check_non_negative_int(self.safety_buffer, "safety_buffer")
+        if self.reserved > self.on_hand:
+            raise ValidationError(
+                f"reserved ({self.reserved}) exceeds on hand ({self.on_hand}) for "
+                f"{self.store_id}/{self.sku}",
+                code="stock.invalid_level",
+            )
+
+    @property
+    def available(self) -> int:
+        """Units that can still be reserved: on hand - reserved - safety buffer (never < 0)."""
+        return max(0, self.on_hand - self.reserved - self.safety_buffer)
+
+
+class MovementKind(enum.StrEnum):
+    """Why on-hand stock changed; the ledger of movements explains every unit."""
+
+    RECEIPT = "receipt"
+    SALE = "sale"
+    RETURN = "return"
+    ADJUSTMENT = "adjustment"
+    COUNT_CORRECTION = "count_correction"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+
+
+@attrs.frozen
+class StockMovement:
+    """One append-only entry of the stock ledger: on hand = the sum of its movements.
+
+    Attributes:
+        store_id: The store.
+        sku: The SKU code.
+        kind: Why the stock moved.
+        quantity: Signed change of on-hand units (receipts positive, sales negative).
+        reason: Free text for people reading the ledger.
+        reference: The document behind the movement (order id, transfer id, count sheet).
+        actor_id: Who caused it.
+        occurred_at: When it happened (UTC).
+    """
+
+    store_id: str = attrs.field(converter=lambda v: check_id(v, "store_id"))
+    sku: str = attrs.field(converter=lambda v: check_id(v, "sku"))
+    kind: MovementKind = attrs.field(converter=lambda v: check_enum(MovementKind, v, "kind"))
+    quantity: int
+    occurred_at: datetime
+    reason: str = ""
+    reference: str = ""
+    actor_id: str = "system"
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) or self.quantity == 0:
+            raise ValidationError(
+                f"movement quantity must be a non-zero int, got {self.quantity!r}",
+                code="validation.non_positive_quantity",
+            )
+
+
+@attrs.frozen
+class ReservationLine:
+    """Units of one SKU held in one store.
+
+    Raises:
+        ValidationError: for empty ids or a quantity that is not a positive int.
+    """
+
+    store_id: str = attrs.field(converter=lambda v: check_id(v, "store_id"))
+    sku: str = attrs.field(converter=lambda v: check_id(v, "sku"))
+    quantity: int = attrs.field()
+
+    def __attrs_post_init__(self) -> None:
+        check_positive_int(self.quantity, "quantity")
+
+
+class ReservationStatus(enum.StrEnum):
+    """A reservation is active until committed (sold), released or expired."""
+
+    ACTIVE = "active"
+    COMMITTED = "committed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+@attrs.frozen
+class Reservation:
+    """An all-or-nothing hold of stock for one order, identified by an idempotency key.
+
+    Attributes:
+        key: Idempotency key (usually the order id); reserving twice with it is a no-op.
+        lines: The held units, in sorted (store, sku) order.
+        status: Lifecycle status.
+        created_at: When the hold was taken (UTC).
+        expires_at: When an active hold lapses and its stock returns (UTC), if ever.
+    """
+
+    key: str = attrs.field(converter=lambda v: check_id(v, "reservation key"))
+    lines: tuple[ReservationLine, ...] = attrs.field(
+        converter=lambda v: tuple(sorted(v, key=lambda line: (line.store_id, line.sku)))
+    )
+    status: ReservationStatus = ReservationStatus.ACTIVE
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not self.lines:
+            raise ValidationError(
+                f"reservation {self.key!r} holds nothing; give at least one line",
+                code="validation.empty_lines",
+            )
+        pairs = [(line.store_id, line.sku) for line in self.lines]
+        if len(set(pairs)) != len(pairs):
+            raise ValidationError(
+                f"reservation {self.key!r} names the same (store, sku) twice; merge the lines",
+                code="stock.duplicate_line",
+            )
