@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import builtins
-import heapq
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from decimal import (
@@ -87,7 +87,7 @@ def currency(code: str | Currency) -> Currency:
 
 def minor_per_major(cur: str | Currency) -> int:
     """Return how many minor units make one major unit (100 for CNY, 1 for JPY, 1000 for BHD)."""
-    return int(CurrencyHelper.sub_unit_for_currency(currency(cur)))
+    return 10 ** _places(currency(cur))
 
 
 def _reject_float(value: object, what: str) -> None:
@@ -144,10 +144,21 @@ def money(amount: str | int | Decimal, cur: str | Currency = "CNY") -> Money:
     return _make(int(minor), c)
 
 
+@functools.cache
+def _places(cur: Currency) -> int:
+    return int(CurrencyHelper.decimal_precision_for_currency(cur))
+
+
 def _make(minor: int, cur: Currency) -> Money:
-    """Build Money from minor units with the currency's own number of decimals (``12.30``)."""
-    places = CurrencyHelper.decimal_precision_for_currency(cur)
-    return Money(Decimal(minor).scaleb(-places), cur)
+    """Build Money from minor units with the currency's own number of decimals (``12.30``).
+
+    The amount is exact by construction, so py-money's constructor checks (parse, round,
+    compare) are skipped; ``tests/unit/money`` pins this against the public constructor.
+    """
+    made: Money = Money.__new__(Money)
+    made._amount = Decimal(minor).scaleb(-_places(cur))  # type: ignore[attr-defined]  # noqa: SLF001
+    made._currency = cur  # type: ignore[attr-defined]  # noqa: SLF001
+    return made
 
 
 def zero(cur: str | Currency = "CNY") -> Money:
@@ -174,7 +185,7 @@ def to_minor(m: Money) -> int:
         ValidationError: when given anything else that is not Money.
     """
     m = _require_money(m, "amount")
-    return int(m.amount * minor_per_major(m.currency))
+    return int(m.amount.scaleb(_places(m.currency)))
 
 
 def from_minor(n: int, cur: str | Currency) -> Money:
@@ -305,7 +316,11 @@ def _integer_weights(weights: Sequence[Weight]) -> list[int]:
             "cannot allocate over an empty list of weights; pass one weight per part",
             code="money.invalid_weights",
         )
-    ints: list[int] = []
+    if all(type(w) is int for w in weights):  # the common case: plain int weights
+        ints = list(weights)  # type: ignore[arg-type]  # all are int, checked just above
+        if min(ints) >= 0 and any(ints):
+            return ints
+    ints = []
     fractions: list[Fraction] | None = None
     for i, w in enumerate(weights):
         _reject_float(w, f"weight #{i}")
@@ -374,10 +389,11 @@ def allocate_minor(total: int, weights: Sequence[Weight]) -> list[int]:
         remainders.append(r)
     left = magnitude - builtins.sum(shares)
     if left:
-        n = len(ints)
-        winners = heapq.nsmallest(left, range(n), key=lambda i: (-remainders[i], i))
-        for i in winners:
+        # Largest remainders first, earlier index first on ties (sort is stable).
+        winners = sorted(range(len(ints)), key=remainders.__getitem__, reverse=True)
+        for i in winners[:left]:
             shares[i] += 1
+
     if total < 0:
         return [-s for s in shares]
     return shares

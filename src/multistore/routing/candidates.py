@@ -1,0 +1,198 @@
+"""The store network: validated candidates, distances, zones and a spatial index.
+
+Build a :class:`StoreNetwork` once and route many orders against it; with many stores a shapely
+``STRtree`` over each store's delivery area narrows the candidates before any distance or zone
+test. Distances are great-circle (haversine) km, quantised to whole metres.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import shapely
+
+from multistore.geo import EARTH_RADIUS_KM, GeoPoint
+from multistore.routing.errors import RoutingCurrencyError, RoutingValidationError
+from multistore.routing.request import CandidateStore
+
+__all__ = ["INDEX_THRESHOLD", "Eligibility", "StoreNetwork"]
+
+INDEX_THRESHOLD = 64
+"""Networks with at least this many stores narrow candidates with an STRtree."""
+
+_KM_PER_DEG = 2 * math.pi * EARTH_RADIUS_KM / 360.0
+
+
+def distance_m(geo: tuple[float, float, float], lat2: float, lon2: float, cos2: float) -> int:
+    """Haversine distance in whole metres from a store's precomputed (lat, lon, cos lat)."""
+    lat1, lon1, cos1 = geo
+    h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin((lon2 - lon1) / 2) ** 2
+    return round(2000.0 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h))))
+
+
+class Eligibility:
+    """Which stores may serve one destination, their distances and why the others may not."""
+
+    __slots__ = ("distances", "reasons", "stores", "unreachable")
+
+    def __init__(self) -> None:
+        self.stores: list[int] = []
+        self.distances: list[int] = []
+        self.reasons: dict[int, str] = {}
+        self.unreachable = 0
+
+
+class StoreNetwork:
+    """A validated, indexed set of candidate stores; reuse it across orders.
+
+    Args:
+        stores: The candidate stores.
+
+    Raises:
+        RoutingValidationError: ``routing.no_candidates`` for an empty list,
+            ``routing.duplicate_store`` when two stores share an id.
+        RoutingCurrencyError: ``routing.currency_mismatch`` when stores price in different
+            currencies.
+
+    Example:
+        >>> net = StoreNetwork([CandidateStore(store_id="S1", location=(31.2, 121.4))])
+        >>> net.index_of["S1"]
+        0
+    """
+
+    def __init__(self, stores: Iterable[CandidateStore]) -> None:
+        self.stores: tuple[CandidateStore, ...] = tuple(stores)
+        if not self.stores:
+            raise RoutingValidationError(
+                "there are no candidate stores; pass at least one CandidateStore",
+                code="routing.no_candidates",
+            )
+        self.index_of: dict[str, int] = {}
+        for i, s in enumerate(self.stores):
+            if not isinstance(s, CandidateStore):
+                raise RoutingValidationError(
+                    f"candidate #{i} is a {type(s).__name__}, not a CandidateStore",
+                    code="routing.invalid_candidate",
+                )
+            if s.store_id in self.index_of:
+                raise RoutingValidationError(
+                    f"store id {s.store_id!r} appears twice among the candidates; ids must be "
+                    "unique",
+                    code="routing.duplicate_store",
+                    details={"store_id": s.store_id},
+                )
+            self.index_of[s.store_id] = i
+        currencies = {s.costs.currency for s in self.stores}
+        if len(currencies) > 1:
+            raise RoutingCurrencyError(
+                f"candidates price shipments in several currencies ({sorted(currencies)}); "
+                "use one currency",
+            )
+        self.currency: str = currencies.pop()
+        self._tree: shapely.STRtree | None = None
+        self._unbounded: list[int] = []
+        self._tree_ids: list[int] = []
+        if len(self.stores) >= INDEX_THRESHOLD:
+            self._build_index()
+
+    @classmethod
+    def of(cls, candidates: Sequence[CandidateStore] | StoreNetwork) -> StoreNetwork:
+        """Return ``candidates`` as a network (itself when it already is one)."""
+        if isinstance(candidates, StoreNetwork):
+            return candidates
+        if candidates is None or isinstance(candidates, str | bytes):
+            raise RoutingValidationError(
+                "candidates must be a sequence of CandidateStore", code="routing.no_candidates"
+            )
+        return cls(candidates)
+
+    def _build_index(self) -> None:
+        boxes = []
+        for i, s in enumerate(self.stores):
+            area = None
+            if s.zone is not None:
+                area = shapely.box(*s.zone.bounds)
+            if s.max_radius_km is not None:
+                dlat = s.max_radius_km / _KM_PER_DEG * 1.01 + 1e-6
+                coslat = max(math.cos(math.radians(s.location.lat)), 1e-6)
+                dlon = min(180.0, dlat / coslat)
+                disc = shapely.box(
+                    s.location.lon - dlon,
+                    s.location.lat - dlat,
+                    s.location.lon + dlon,
+                    s.location.lat + dlat,
+                )
+                area = disc if area is None else area.intersection(disc)
+            if area is None:
+                self._unbounded.append(i)
+            else:
+                self._tree_ids.append(i)
+                boxes.append(area)
+        if boxes:
+            self._tree = shapely.STRtree(boxes)
+
+    def _near(self, point: GeoPoint) -> list[int]:
+        if self._tree is None:
+            return list(range(len(self.stores)))
+        hits = self._tree.query(shapely.Point(point.lon, point.lat), predicate="intersects")
+        found = [self._tree_ids[int(h)] for h in hits]
+        found.extend(self._unbounded)
+        found.sort()
+        return found
+
+    def eligible(
+        self,
+        *,
+        destination: GeoPoint,
+        excluded: frozenset[str],
+        skus: set[str],
+        home: int | None = None,
+    ) -> Eligibility:
+        """Find the stores that may ship to ``destination`` and hold at least one of ``skus``.
+
+        Args:
+            destination: The delivery point (a pickup store's location for transfers).
+            excluded: Store ids not to use.
+            skus: The SKUs of the order; stores holding none of them are skipped silently.
+            home: A store that is eligible at distance 0 whatever its zone (the pickup store).
+        """
+        out = Eligibility()
+        lat2 = math.radians(destination.lat)
+        lon2 = math.radians(destination.lon)
+        cos2 = math.cos(lat2)
+        near = self._near(destination)
+        out.unreachable = len(self.stores) - len(near)
+        stores = self.stores
+        for i in near:
+            s = stores[i]
+            stock = s.stock
+            if not any(k in stock for k in skus):
+                continue
+            if s.store_id in excluded:
+                out.reasons[i] = "excluded"
+                continue
+            if i == home:
+                out.stores.append(i)
+                out.distances.append(0)
+                continue
+            if not s.delivers:
+                out.reasons[i] = "does not deliver"
+                continue
+            d = distance_m(s.geo, lat2, lon2, cos2)
+            if s.max_radius_km is not None and d > s.max_radius_km * 1000.0:
+                out.reasons[i] = f"beyond its {s.max_radius_km:g} km delivery radius"
+                continue
+            if s.zone is not None and not shapely.contains_xy(
+                s.zone, destination.lon, destination.lat
+            ):
+                out.reasons[i] = "outside its delivery zone"
+                continue
+            out.stores.append(i)
+            out.distances.append(d)
+        return out
+
+    def distance_to(self, index: int, point: GeoPoint) -> int:
+        """Distance in metres from store ``index`` to ``point``."""
+        lat2 = math.radians(point.lat)
+        return distance_m(self.stores[index].geo, lat2, math.radians(point.lon), math.cos(lat2))

@@ -1,0 +1,92 @@
+"""The routing policy: a declarative pydantic model that loads from dicts, JSON or YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+import pydantic
+from money.money import Money
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from multistore.routing.errors import RoutingValidationError
+
+__all__ = ["Mode", "RoutingPolicy"]
+
+Mode = Literal["auto", "exact", "fast", "milp"]
+
+
+class RoutingPolicy(BaseModel):
+    """How the router trades cost, splits and completeness.
+
+    Attributes:
+        mode: ``"auto"`` (default): exact search within ``node_budget`` nodes, otherwise the best
+            plan found with its proven gap; ``"exact"``: search to the proven optimum;
+            ``"fast"``: greedy cover plus local search; ``"milp"``: HiGHS (needs ``highspy``).
+        split_penalty: Extra cost per shipment beyond the first, in major units (``"5.00"``) or
+            Money; it steers towards fewer parcels but is not part of the shipping cost.
+        allow_partial: Ship what can be shipped and report the rest as unfulfilled (default), or
+            ship nothing unless the whole order can be fulfilled.
+        max_shipments: Upper bound on the number of shipments, if any.
+        node_budget: Search nodes allowed in ``auto`` mode before settling for the best plan.
+        pickup_transfers: For pickup orders, let other stores ship to the pickup store.
+        explain: Build the plain-language explanation (turn off for bulk routing).
+
+    Raises:
+        RoutingValidationError: ``routing.invalid_policy`` listing every invalid field in
+            ``details["errors"]``.
+
+    Example:
+        >>> RoutingPolicy.load({"mode": "fast", "split_penalty": "2.50"}).split_penalty
+        Decimal('2.50')
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Mode = "auto"
+    split_penalty: Decimal = Field(default=Decimal(0), ge=0)
+    allow_partial: bool = True
+    max_shipments: int | None = Field(default=None, ge=1)
+    node_budget: int = Field(default=20_000, ge=1)
+    pickup_transfers: bool = False
+    explain: bool = True
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            errors = [
+                {"field": ".".join(str(p) for p in e["loc"]) or "policy", "message": e["msg"]}
+                for e in exc.errors()
+            ]
+            listing = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            raise RoutingValidationError(
+                f"invalid routing policy: {listing}",
+                code="routing.invalid_policy",
+                details={"errors": errors},
+            ) from None
+
+    @field_validator("split_penalty", mode="before")
+    @classmethod
+    def _exact_amount(cls, value: object) -> object:
+        if isinstance(value, float):
+            raise ValueError("must not be a float; write it as a string such as '5.00'")
+        if isinstance(value, Money):
+            return value.amount
+        return value
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any] | RoutingPolicy | None) -> RoutingPolicy:
+        """Build a policy from a mapping (parsed JSON/YAML), a policy, or ``None`` (defaults)."""
+        if data is None:
+            return cls()
+        if isinstance(data, RoutingPolicy):
+            return data
+        if not isinstance(data, Mapping):
+            raise RoutingValidationError(
+                f"policy must be a mapping or RoutingPolicy, got {type(data).__name__}",
+                code="routing.invalid_policy",
+                details={"errors": [{"field": "policy", "message": "not a mapping"}]},
+            )
+        return cls(**dict(data))

@@ -1,0 +1,275 @@
+"""Plain-data inputs of the router: candidate stores, delivery zones, order lines and pins."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Collection, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from multistore.errors import ValidationError
+from multistore.geo import GeoPoint
+from multistore.routing.cost import ShipmentCosts
+from multistore.routing.errors import RoutingValidationError
+
+__all__ = ["CandidateStore", "RouteRequest", "to_point", "to_zone"]
+
+
+def to_point(value: object, what: str) -> GeoPoint:
+    """Convert a :class:`GeoPoint` or a ``(lat, lon)`` pair to a GeoPoint.
+
+    Raises:
+        RoutingValidationError: ``routing.invalid_coordinate`` when out of range or malformed.
+    """
+    if isinstance(value, GeoPoint):
+        return value
+    try:
+        if isinstance(value, Mapping):
+            return GeoPoint(value["lat"], value["lon"])
+        if isinstance(value, tuple | list) and len(value) == 2:
+            return GeoPoint(value[0], value[1])
+    except (ValidationError, KeyError) as exc:
+        raise RoutingValidationError(
+            f"{what} has an invalid coordinate: {exc}; give (lat, lon) in degrees, "
+            "lat within -90..90 and lon within -180..180",
+            code="routing.invalid_coordinate",
+        ) from None
+    raise RoutingValidationError(
+        f"{what} must be a GeoPoint or a (lat, lon) pair, got {value!r}",
+        code="routing.invalid_coordinate",
+    )
+
+
+def to_zone(value: object, what: str = "zone") -> BaseGeometry | None:
+    """Parse a delivery zone: a shapely (multi)polygon, WKT text or a GeoJSON-like mapping.
+
+    Coordinates are (lon, lat) as in GeoJSON and WKT. The geometry is validated and prepared
+    for fast point-in-zone tests.
+
+    Raises:
+        RoutingValidationError: ``routing.invalid_zone`` when the zone cannot be parsed, is not a
+            polygon or multipolygon, is empty, self-intersects or lies outside lon/lat ranges.
+    """
+    if value is None:
+        return None
+    geom: Any
+    try:
+        if isinstance(value, BaseGeometry):
+            geom = value
+        elif isinstance(value, str):
+            text = value.strip()
+            geom = shapely.geometry.shape(json.loads(text)) if text.startswith("{") else (
+                shapely.from_wkt(text)
+            )
+        elif isinstance(value, Mapping):
+            geom = shapely.geometry.shape(value)
+        else:
+            raise TypeError(type(value).__name__)
+    except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise RoutingValidationError(
+            f"{what} cannot be read as a polygon ({exc}); pass a shapely Polygon/MultiPolygon, "
+            "WKT text or a GeoJSON-like mapping with (lon, lat) coordinates",
+            code="routing.invalid_zone",
+        ) from None
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise RoutingValidationError(
+            f"{what} is a {geom.geom_type}; a delivery zone must be a Polygon or MultiPolygon",
+            code="routing.invalid_zone",
+        )
+    if geom.is_empty:
+        raise RoutingValidationError(f"{what} is empty", code="routing.invalid_zone")
+    if not geom.is_valid:
+        raise RoutingValidationError(
+            f"{what} is not a valid polygon ({shapely.is_valid_reason(geom)}); fix the ring "
+            "order or self-intersections (shapely.make_valid can help)",
+            code="routing.invalid_zone",
+        )
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise RoutingValidationError(
+            f"{what} has coordinates outside lon -180..180 / lat -90..90; coordinates are "
+            "(lon, lat) pairs",
+            code="routing.invalid_zone",
+        )
+    shapely.prepare(geom)
+    return geom
+
+
+def _stock(value: Mapping[str, int]) -> Mapping[str, int]:
+    if not isinstance(value, Mapping):
+        raise RoutingValidationError(
+            "stock must be a mapping of SKU -> available units", code="routing.invalid_quantity"
+        )
+    out: dict[str, int] = {}
+    for sku, qty in value.items():
+        if isinstance(qty, bool) or not isinstance(qty, int):
+            raise RoutingValidationError(
+                f"stock of {sku!r} must be an int of units, got {qty!r}",
+                code="routing.invalid_quantity",
+            )
+        if qty < 0:
+            raise RoutingValidationError(
+                f"stock of {sku!r} is negative ({qty}); report zero or more units",
+                code="routing.negative_quantity",
+            )
+        if qty:
+            out[str(sku)] = qty
+    return MappingProxyType(out)
+
+
+def _radius(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RoutingValidationError(
+            f"max_radius_km must be a number of km, got {value!r}", code="routing.invalid_radius"
+        )
+    r = float(value)
+    if not math.isfinite(r) or r < 0:
+        raise RoutingValidationError(
+            f"max_radius_km must be zero or more, got {value!r}", code="routing.invalid_radius"
+        )
+    return r
+
+
+def _location(value: object) -> GeoPoint:
+    return to_point(value, "store location")
+
+
+def _zone(value: object) -> BaseGeometry | None:
+    return to_zone(value)
+
+
+@attrs.frozen(slots=True, kw_only=True, eq=False)
+class CandidateStore:
+    """A store that may fulfil the order.
+
+    Attributes:
+        store_id: Unique id of the store.
+        location: Where the store is: a :class:`~multistore.geo.GeoPoint` or ``(lat, lon)``.
+        stock: Available units per SKU (zero entries may be left out).
+        delivers: Whether the store ships to customers.
+        pickup: Whether customers may collect orders at the store.
+        zone: Optional delivery zone: shapely Polygon/MultiPolygon, WKT or GeoJSON-like mapping,
+            coordinates (lon, lat). The destination must lie inside it.
+        max_radius_km: Optional maximum delivery distance.
+        priority: Optional rank for tie-breaks; lower ranks win (``1`` beats ``2``); unranked
+            stores come after ranked ones.
+        costs: The store's shipment cost parameters.
+        name: Optional display name used in explanations.
+
+    Raises:
+        RoutingValidationError: for a bad location, zone, radius or stock figure.
+    """
+
+    store_id: str = attrs.field(converter=str)
+    location: GeoPoint = attrs.field(converter=_location)
+    stock: Mapping[str, int] = attrs.field(converter=_stock, factory=dict)
+    delivers: bool = True
+    pickup: bool = False
+    zone: BaseGeometry | None = attrs.field(default=None, converter=_zone)
+    max_radius_km: float | None = attrs.field(default=None, converter=_radius)
+    priority: int | None = None
+    costs: ShipmentCosts = attrs.field(factory=ShipmentCosts)
+    name: str = ""
+    geo: tuple[float, float, float] = attrs.field(init=False, repr=False)
+    """(lat in radians, lon in radians, cos lat), precomputed for distances."""
+
+    def __attrs_post_init__(self) -> None:
+        lat = math.radians(self.location.lat)
+        object.__setattr__(self, "geo", (lat, math.radians(self.location.lon), math.cos(lat)))
+
+    @property
+    def label(self) -> str:
+        """The name used in explanations: ``name (id)`` or the id."""
+        return f"{self.name} ({self.store_id})" if self.name else self.store_id
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RouteRequest:
+    """A validated routing request, kept on the plan so that it can be re-routed.
+
+    Attributes:
+        lines: SKU -> quantity ordered, in the caller's order.
+        destination: Delivery point, or ``None`` for a pickup order.
+        pickup_store: Store where the customer collects the order, if any.
+        pins: SKU -> store id forced by an operator.
+        excluded: Store ids that must not be used.
+    """
+
+    lines: tuple[tuple[str, int], ...]
+    destination: GeoPoint | None = None
+    pickup_store: str | None = None
+    pins: tuple[tuple[str, str], ...] = ()
+    excluded: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        lines: Mapping[str, int],
+        destination: object = None,
+        pickup_store: str | None = None,
+        pins: Mapping[str, str] | None = None,
+        excluded: Collection[str] = (),
+    ) -> RouteRequest:
+        """Validate plain request data.
+
+        Raises:
+            RoutingValidationError: for an empty order, a bad quantity, a bad destination, a
+                missing destination or a pin to a SKU not in the order.
+        """
+        if not isinstance(lines, Mapping) or not lines:
+            raise RoutingValidationError(
+                "the order has no lines; pass lines={'SKU': quantity, ...}",
+                code="routing.empty_order",
+            )
+        out: list[tuple[str, int]] = []
+        for sku, qty in lines.items():
+            if isinstance(qty, bool) or not isinstance(qty, int):
+                raise RoutingValidationError(
+                    f"quantity of {sku!r} must be an int, got {qty!r}",
+                    code="routing.invalid_quantity",
+                )
+            if qty < 0:
+                raise RoutingValidationError(
+                    f"quantity of {sku!r} is negative ({qty}); order one unit or more",
+                    code="routing.negative_quantity",
+                )
+            if qty == 0:
+                raise RoutingValidationError(
+                    f"quantity of {sku!r} is zero; remove the line or order one unit or more",
+                    code="routing.invalid_quantity",
+                )
+            out.append((str(sku), qty))
+        dest = None if destination is None else to_point(destination, "destination")
+        if dest is None and pickup_store is None:
+            raise RoutingValidationError(
+                "give a destination (lat, lon) for delivery or a pickup_store",
+                code="routing.missing_destination",
+            )
+        known = {s for s, _ in out}
+        pin_items: list[tuple[str, str]] = []
+        for sku, store in (pins or {}).items():
+            if sku not in known:
+                raise RoutingValidationError(
+                    f"pin names SKU {sku!r} which is not in the order; pin one of "
+                    f"{sorted(known)}",
+                    code="routing.unknown_sku",
+                    details={"sku": sku},
+                )
+            pin_items.append((str(sku), str(store)))
+        if isinstance(excluded, str):
+            excluded = (excluded,)
+        return cls(
+            lines=tuple(out),
+            destination=dest,
+            pickup_store=None if pickup_store is None else str(pickup_store),
+            pins=tuple(pin_items),
+            excluded=frozenset(str(e) for e in excluded),
+        )
