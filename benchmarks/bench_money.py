@@ -42,15 +42,25 @@ def run(scale: float) -> list[Row]:
         ], "baseline and multistore must agree before they are timed"
         minor_total = m.to_minor(total)
         min_s = 0.2 * max(scale, 0.1)
-        t_base = time_per_call(lambda: decimal_allocate(total, weights), min_seconds=min_s)
-        t_money = time_per_call(lambda: m.allocate(total, weights), min_seconds=min_s)
-        t_minor = time_per_call(lambda: m.allocate_minor(minor_total, weights), min_seconds=min_s)
+        t_base = time_per_call(lambda t=total, w=weights: decimal_allocate(t, w), min_seconds=min_s)
+        t_money = time_per_call(lambda t=total, w=weights: m.allocate(t, w), min_seconds=min_s)
+        t_minor = time_per_call(
+            lambda t=minor_total, w=weights: m.allocate_minor(t, w), min_seconds=min_s
+        )
         case = f"allocate over a {label}"
         rows.append(Row(case, "baseline: Decimal", {"allocations/s": 1 / t_base, "speed-up": 1.0}))
         rows.append(
-            Row(case, "multistore allocate (Money)", {"allocations/s": 1 / t_money, "speed-up": t_base / t_money})
+            Row(
+                case,
+                "multistore allocate (Money)",
+                {"allocations/s": 1 / t_money, "speed-up": t_base / t_money},
+            )
         )
         rows.append(
-            Row(case, "multistore allocate_minor (int)", {"allocations/s": 1 / t_minor, "speed-up": t_base / t_minor})
+            Row(
+                case,
+                "multistore allocate_minor (int)",
+                {"allocations/s": 1 / t_minor, "speed-up": t_base / t_minor},
+            )
         )
     return rows

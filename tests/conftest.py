@@ -16,7 +16,10 @@ settings.register_profile(
     "default", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
-    "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    "ci",
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
     derandomize=True,
 )
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
@@ -33,11 +36,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     """Turn a skip of a PostgreSQL/Redis test into a failure when running under CI."""
     outcome = yield
     report = outcome.get_result()
-    if (
-        _in_ci()
-        and report.skipped
-        and any(item.get_closest_marker(m) for m in SERVICE_MARKERS)
-    ):
+    if _in_ci() and report.skipped and any(item.get_closest_marker(m) for m in SERVICE_MARKERS):
         report.outcome = "failed"
         report.longrepr = (
             f"{item.nodeid} needs a service (postgres/redis) but was skipped under CI=true; "

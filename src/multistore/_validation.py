@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import enum
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from multistore.errors import ValidationError
 
 E = TypeVar("E", bound=enum.Enum)
 
-__all__ = ["check_enum", "check_id", "check_non_negative_int", "check_positive_int", "check_text"]
+__all__ = [
+    "check_enum",
+    "check_id",
+    "check_non_negative_int",
+    "check_positive_int",
+    "check_text",
+    "valid_id",
+    "valid_text",
+]
 
 
 def check_id(value: object, what: str) -> str:
-    """Return ``value`` stripped if it is a non-empty string id, else raise ``validation.empty_id``."""
+    """Return ``value`` stripped if it is a non-empty string id; else ``validation.empty_id``."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(
             f"{what} must be a non-empty string, got {value!r}",
@@ -79,3 +88,21 @@ def check_enum(enum_type: type[E], value: object, what: str) -> E:
             code="validation.invalid_choice",
             details={"field": what},
         ) from None
+
+
+def valid_id(what: str) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator that applies :func:`check_id` to a field named ``what``."""
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        check_id(value, what)
+
+    return validate
+
+
+def valid_text(what: str) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator that applies :func:`check_text` to a field named ``what``."""
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        check_text(value, what)
+
+    return validate

@@ -30,8 +30,8 @@ __all__ = [
     "ConflictError",
     "CurrencyMismatchError",
     "FloatMoneyError",
-    "IntegrityStorageError",
     "InsufficientStockError",
+    "IntegrityStorageError",
     "MultistoreError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -135,8 +135,11 @@ class StorageError(MultistoreError):
 
 
 class TransientStorageError(StorageError):
-    """A transient storage failure (busy, lock timeout, deadlock, serialisation) that outlasted
-    the bounded retries. The whole call may be retried safely."""
+    """A transient storage failure that outlasted the bounded retries.
+
+    Busy databases, lock timeouts, deadlocks and serialisation failures end here; the whole call
+    may be retried safely.
+    """
 
     default_code = "storage.transient"
     retryable = True

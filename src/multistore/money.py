@@ -24,7 +24,7 @@ from __future__ import annotations
 import builtins
 import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
@@ -87,7 +87,8 @@ def currency(code: str | Currency) -> Currency:
 
 def minor_per_major(cur: str | Currency) -> int:
     """Return how many minor units make one major unit (100 for CNY, 1 for JPY, 1000 for BHD)."""
-    return 10 ** _places(currency(cur))
+    places: int = _places(currency(cur))
+    return int(10**places)
 
 
 def _reject_float(value: object, what: str) -> None:
@@ -129,9 +130,7 @@ def money(amount: str | int | Decimal, cur: str | Currency = "CNY") -> Money:
             code="money.invalid_amount",
         ) from None
     if not value.is_finite():
-        raise ValidationError(
-            f"amount {amount!r} is not finite", code="money.invalid_amount"
-        )
+        raise ValidationError(f"amount {amount!r} is not finite", code="money.invalid_amount")
     scale = minor_per_major(c)
     minor = value * scale
     if minor != minor.to_integral_value():
@@ -156,8 +155,8 @@ def _make(minor: int, cur: Currency) -> Money:
     compare) are skipped; ``tests/unit/money`` pins this against the public constructor.
     """
     made: Money = Money.__new__(Money)
-    made._amount = Decimal(minor).scaleb(-_places(cur))  # type: ignore[attr-defined]  # noqa: SLF001
-    made._currency = cur  # type: ignore[attr-defined]  # noqa: SLF001
+    made._amount = Decimal(minor).scaleb(-_places(cur))  # type: ignore[attr-defined]
+    made._currency = cur  # type: ignore[attr-defined]
     return made
 
 
@@ -210,13 +209,13 @@ def ensure_same_currency(*amounts: Money) -> Currency | None:
         CurrencyMismatchError: ``money.currency_mismatch`` when two currencies differ.
     """
     found: Currency | None = None
-    for m in amounts:
-        m = _require_money(m)
+    for item in amounts:
+        amount = _require_money(item)
         if found is None:
-            found = m.currency
-        elif m.currency is not found:
+            found = amount.currency
+        elif amount.currency is not found:
             raise CurrencyMismatchError(
-                f"cannot combine {found.value} and {m.currency.value}; convert the amounts to "
+                f"cannot combine {found.value} and {amount.currency.value}; convert the amounts to "
                 "one currency first",
             )
     return found
@@ -252,15 +251,15 @@ def sum(amounts: Iterable[Money], cur: str | Currency | None = None) -> Money:  
     """
     expected = currency(cur) if cur is not None else None
     total = 0
-    for m in amounts:
-        m = _require_money(m, "each amount")
+    for item in amounts:
+        amount = _require_money(item, "each amount")
         if expected is None:
-            expected = m.currency
-        elif m.currency is not expected:
+            expected = amount.currency
+        elif amount.currency is not expected:
             raise CurrencyMismatchError(
-                f"cannot add {m.currency.value} to {expected.value}; convert first",
+                f"cannot add {amount.currency.value} to {expected.value}; convert first",
             )
-        total += to_minor(m)
+        total += to_minor(amount)
     if expected is None:
         raise ValidationError(
             "cannot sum an empty list without a currency; pass cur='CNY' (or the currency)",
@@ -298,7 +297,7 @@ def round_minor(value: Decimal | Fraction | int, rounding: str = ROUND_HALF_UP) 
 
 
 # For |x| = q + r/d with 0 < r < d: whether to move the magnitude up to q + 1.
-_FRACTION_ROUNDING = {
+_FRACTION_ROUNDING: dict[str, Callable[[int, int, int, int], bool]] = {
     ROUND_HALF_UP: lambda q, r2, d, s: r2 >= d,
     ROUND_HALF_DOWN: lambda q, r2, d, s: r2 > d,
     ROUND_HALF_EVEN: lambda q, r2, d, s: r2 > d or (r2 == d and q % 2 == 1),
@@ -317,10 +316,10 @@ def _integer_weights(weights: Sequence[Weight]) -> list[int]:
             code="money.invalid_weights",
         )
     if all(type(w) is int for w in weights):  # the common case: plain int weights
-        ints = list(weights)  # type: ignore[arg-type]  # all are int, checked just above
-        if min(ints) >= 0 and any(ints):
-            return ints
-    ints = []
+        plain = [int(w) for w in weights]
+        if min(plain) >= 0 and any(plain):
+            return plain
+    ints: list[int] = []
     fractions: list[Fraction] | None = None
     for i, w in enumerate(weights):
         _reject_float(w, f"weight #{i}")

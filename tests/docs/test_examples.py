@@ -18,7 +18,7 @@ FENCE = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 def _run(code_path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    return subprocess.run(  # noqa: S603 - runs our own example files with our interpreter
+    return subprocess.run(
         [sys.executable, str(code_path)],
         cwd=cwd,
         env=env,
@@ -32,7 +32,7 @@ def _run(code_path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(example: Path, tmp_path: Path) -> None:
     result = _run(example, tmp_path)
-    assert 0 == result.returncode, result.stderr[-3000:]
+    assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip(), f"{example.name} printed nothing"
 
 
@@ -52,4 +52,4 @@ def test_docs_snippets_run(page: str, code: str, tmp_path: Path) -> None:
     script = tmp_path / "snippet.py"
     script.write_text(code, encoding="utf-8")
     result = _run(script, tmp_path)
-    assert 0 == result.returncode, f"{page}:\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"{page}:\n{result.stderr[-3000:]}"

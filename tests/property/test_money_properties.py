@@ -55,7 +55,9 @@ def test_equal_weights_give_extra_units_to_the_earliest_parts(total: int, n: int
     assert max(shares) - min(shares) <= 1
 
 
-@given(minor=st.integers(min_value=-(10**12), max_value=10**12), cur=currencies, weights=int_weights)
+@given(
+    minor=st.integers(min_value=-(10**12), max_value=10**12), cur=currencies, weights=int_weights
+)
 def test_money_allocation_in_zero_two_and_three_decimal_currencies(
     minor: int, cur: str, weights: list[int]
 ) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 from money.money import Money
 
-from multistore._validation import check_id, check_text
+from multistore._validation import check_text, valid_id, valid_text
 from multistore.errors import FloatMoneyError, ValidationError
 
 __all__ = ["Product", "Sku"]
@@ -18,7 +18,9 @@ def _frozen_specs(value: Mapping[str, Any] | None) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ValidationError("specs must be a mapping of name -> value", code="catalog.invalid_specs")
+        raise ValidationError(
+            "specs must be a mapping of name -> value", code="catalog.invalid_specs"
+        )
     return {check_text(k, "spec name"): str(v) for k, v in value.items()}
 
 
@@ -41,10 +43,10 @@ class Sku:
         FloatMoneyError: when the price is a float.
     """
 
-    code: str = attrs.field(converter=lambda v: check_id(v, "sku.code"))
-    name: str = attrs.field(converter=lambda v: check_text(v, "sku.name"))
+    code: str = attrs.field(validator=valid_id("sku.code"))
+    name: str = attrs.field(validator=valid_text("sku.name"))
     list_price: Money
-    tax_category: str = attrs.field(default="general", converter=lambda v: check_id(v, "sku.tax_category"))
+    tax_category: str = attrs.field(default="general", validator=valid_id("sku.tax_category"))
     specs: dict[str, str] = attrs.field(factory=dict, converter=_frozen_specs, hash=False)
     barcode: str | None = None
     product_id: str = ""
@@ -52,18 +54,30 @@ class Sku:
     def __attrs_post_init__(self) -> None:
         if isinstance(self.list_price, float):
             raise FloatMoneyError(
-                f"list price of SKU {self.code!r} is a float; pass Money via multistore.money.money('12.30')"
+                f"list price of SKU {self.code!r} is a float; "
+                "pass Money via multistore.money.money('12.30')"
             )
         if not isinstance(self.list_price, Money) or self.list_price.amount < 0:
             raise ValidationError(
-                f"list price of SKU {self.code!r} must be a non-negative Money, got {self.list_price!r}",
+                f"list price of SKU {self.code!r} must be a non-negative Money, "
+                f"got {self.list_price!r}",
                 code="catalog.invalid_price",
             )
-        if self.barcode is not None and not (self.barcode.isdigit() and len(self.barcode) in (8, 12, 13, 14)):
+        if self.barcode is not None and not (
+            self.barcode.isdigit() and len(self.barcode) in (8, 12, 13, 14)
+        ):
             raise ValidationError(
                 f"barcode {self.barcode!r} of SKU {self.code!r} must be 8, 12, 13 or 14 digits",
                 code="catalog.invalid_barcode",
             )
+
+
+def _sku_tuple(skus: Iterable[Sku]) -> tuple[Sku, ...]:
+    return tuple(skus)
+
+
+def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
 @attrs.frozen
@@ -74,12 +88,12 @@ class Product:
         ValidationError: for an empty id or name, no SKUs, or duplicate SKU codes.
     """
 
-    id: str = attrs.field(converter=lambda v: check_id(v, "product.id"))
-    name: str = attrs.field(converter=lambda v: check_text(v, "product.name"))
-    skus: tuple[Sku, ...] = attrs.field(converter=tuple)
+    id: str = attrs.field(validator=valid_id("product.id"))
+    name: str = attrs.field(validator=valid_text("product.name"))
+    skus: tuple[Sku, ...] = attrs.field(converter=_sku_tuple)
     category: str = ""
     brand: str = ""
-    images: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    images: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     description: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -90,7 +104,9 @@ class Product:
         seen: set[str] = set()
         for sku in self.skus:
             if not isinstance(sku, Sku):
-                raise ValidationError("product.skus must hold Sku values", code="validation.invalid")
+                raise ValidationError(
+                    "product.skus must hold Sku values", code="validation.invalid"
+                )
             if sku.code in seen:
                 raise ValidationError(
                     f"SKU code {sku.code!r} appears twice in product {self.id!r}",

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
 
-from multistore._validation import check_enum, check_id, check_non_negative_int, check_positive_int
+from multistore._validation import (
+    check_enum,
+    check_non_negative_int,
+    check_positive_int,
+    valid_id,
+)
 from multistore.errors import ValidationError
 
 __all__ = [
@@ -35,8 +41,8 @@ class StockLevel:
         ValidationError: for empty ids, negative quantities or ``reserved > on_hand``.
     """
 
-    store_id: str = attrs.field(converter=lambda v: check_id(v, "store_id"))
-    sku: str = attrs.field(converter=lambda v: check_id(v, "sku"))
+    store_id: str = attrs.field(validator=valid_id("store_id"))
+    sku: str = attrs.field(validator=valid_id("sku"))
     on_hand: int = attrs.field(default=0)
     reserved: int = attrs.field(default=0)
     safety_buffer: int = attrs.field(default=0)
@@ -70,6 +76,10 @@ class MovementKind(enum.StrEnum):
     TRANSFER_IN = "transfer_in"
 
 
+def _movement_kind(value: object) -> MovementKind:
+    return check_enum(MovementKind, value, "kind")
+
+
 @attrs.frozen
 class StockMovement:
     """One append-only entry of the stock ledger: on hand = the sum of its movements.
@@ -85,9 +95,9 @@ class StockMovement:
         occurred_at: When it happened (UTC).
     """
 
-    store_id: str = attrs.field(converter=lambda v: check_id(v, "store_id"))
-    sku: str = attrs.field(converter=lambda v: check_id(v, "sku"))
-    kind: MovementKind = attrs.field(converter=lambda v: check_enum(MovementKind, v, "kind"))
+    store_id: str = attrs.field(validator=valid_id("store_id"))
+    sku: str = attrs.field(validator=valid_id("sku"))
+    kind: MovementKind = attrs.field(converter=_movement_kind)
     quantity: int
     occurred_at: datetime
     reason: str = ""
@@ -95,7 +105,11 @@ class StockMovement:
     actor_id: str = "system"
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) or self.quantity == 0:
+        if (
+            isinstance(self.quantity, bool)
+            or not isinstance(self.quantity, int)
+            or self.quantity == 0
+        ):
             raise ValidationError(
                 f"movement quantity must be a non-zero int, got {self.quantity!r}",
                 code="validation.non_positive_quantity",
@@ -110,8 +124,8 @@ class ReservationLine:
         ValidationError: for empty ids or a quantity that is not a positive int.
     """
 
-    store_id: str = attrs.field(converter=lambda v: check_id(v, "store_id"))
-    sku: str = attrs.field(converter=lambda v: check_id(v, "sku"))
+    store_id: str = attrs.field(validator=valid_id("store_id"))
+    sku: str = attrs.field(validator=valid_id("sku"))
     quantity: int = attrs.field()
 
     def __attrs_post_init__(self) -> None:
@@ -127,6 +141,10 @@ class ReservationStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+def _sorted_lines(lines: Iterable[ReservationLine]) -> tuple[ReservationLine, ...]:
+    return tuple(sorted(lines, key=lambda line: (line.store_id, line.sku)))
+
+
 @attrs.frozen
 class Reservation:
     """An all-or-nothing hold of stock for one order, identified by an idempotency key.
@@ -139,10 +157,8 @@ class Reservation:
         expires_at: When an active hold lapses and its stock returns (UTC), if ever.
     """
 
-    key: str = attrs.field(converter=lambda v: check_id(v, "reservation key"))
-    lines: tuple[ReservationLine, ...] = attrs.field(
-        converter=lambda v: tuple(sorted(v, key=lambda line: (line.store_id, line.sku)))
-    )
+    key: str = attrs.field(validator=valid_id("reservation key"))
+    lines: tuple[ReservationLine, ...] = attrs.field(converter=_sorted_lines)
     status: ReservationStatus = ReservationStatus.ACTIVE
     created_at: datetime | None = None
     expires_at: datetime | None = None

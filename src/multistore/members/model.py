@@ -6,7 +6,7 @@ from datetime import datetime
 
 import attrs
 
-from multistore._validation import check_id, check_text
+from multistore._validation import valid_id, valid_text
 from multistore.errors import ValidationError
 
 __all__ = ["Member"]
@@ -24,8 +24,8 @@ class Member:
             allowed first).
     """
 
-    id: str = attrs.field(converter=lambda v: check_id(v, "member.id"))
-    name: str = attrs.field(converter=lambda v: check_text(v, "member.name"), repr=False)
+    id: str = attrs.field(validator=valid_id("member.id"))
+    name: str = attrs.field(validator=valid_text("member.name"), repr=False)
     phone: str = attrs.field(repr=False)
     tier: str = "standard"
     home_store_id: str | None = None

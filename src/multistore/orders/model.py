@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
 from money.money import Money
 
 from multistore import money as m
-from multistore._validation import check_enum, check_id, check_positive_int
+from multistore._validation import check_enum, check_positive_int, valid_id
 from multistore.errors import ConflictError, FloatMoneyError, ValidationError
 from multistore.geo import GeoPoint
 
@@ -17,8 +18,11 @@ __all__ = ["Order", "OrderLine", "OrderStatus"]
 
 
 class OrderStatus(enum.StrEnum):
-    """Where an order is in its life (配送状态): pending -> accepted -> out of warehouse ->
-    in delivery -> delivered; cancelled from any state before it leaves the warehouse."""
+    """Where an order is in its life (配送状态).
+
+    pending -> accepted -> out of warehouse -> in delivery -> delivered; cancelled from any state
+    before it leaves the warehouse.
+    """
 
     PENDING = "pending"
     ACCEPTED = "accepted"
@@ -51,7 +55,7 @@ class OrderLine:
         FloatMoneyError: for a float price.
     """
 
-    sku: str = attrs.field(converter=lambda v: check_id(v, "line.sku"))
+    sku: str = attrs.field(validator=valid_id("line.sku"))
     quantity: int = attrs.field()
     unit_price: Money = attrs.field()
 
@@ -69,6 +73,14 @@ class OrderLine:
     def amount(self) -> Money:
         """Quantity x unit price."""
         return m.from_minor(m.to_minor(self.unit_price) * self.quantity, self.unit_price.currency)
+
+
+def _line_tuple(lines: Iterable[OrderLine]) -> tuple[OrderLine, ...]:
+    return tuple(lines)
+
+
+def _order_status(value: object) -> OrderStatus:
+    return check_enum(OrderStatus, value, "order.status")
 
 
 @attrs.frozen
@@ -92,16 +104,14 @@ class Order:
         CurrencyMismatchError: when lines are priced in different currencies.
     """
 
-    id: str = attrs.field(converter=lambda v: check_id(v, "order.id"))
-    channel: str = attrs.field(converter=lambda v: check_id(v, "order.channel"))
-    external_id: str = attrs.field(converter=lambda v: check_id(v, "order.external_id"))
-    lines: tuple[OrderLine, ...] = attrs.field(converter=tuple)
+    id: str = attrs.field(validator=valid_id("order.id"))
+    channel: str = attrs.field(validator=valid_id("order.channel"))
+    external_id: str = attrs.field(validator=valid_id("order.external_id"))
+    lines: tuple[OrderLine, ...] = attrs.field(converter=_line_tuple)
     destination: GeoPoint | None = None
     pickup_store_id: str | None = None
     member_id: str | None = None
-    status: OrderStatus = attrs.field(
-        default=OrderStatus.PENDING, converter=lambda v: check_enum(OrderStatus, v, "order.status")
-    )
+    status: OrderStatus = attrs.field(default=OrderStatus.PENDING, converter=_order_status)
     created_at: datetime | None = None
 
     def __attrs_post_init__(self) -> None:

@@ -7,13 +7,13 @@ manager (店长) manages everything in their store; a cashier (收银员) only t
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from multistore._validation import check_id
+from multistore._validation import check_id, valid_id
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -78,6 +78,10 @@ class RoleGrant:
     scope: Scope
 
 
+def _grant_tuple(grants: Iterable[RoleGrant]) -> tuple[RoleGrant, ...]:
+    return tuple(grants)
+
+
 @attrs.frozen
 class Actor:
     """The person or system a service call acts for.
@@ -87,8 +91,8 @@ class Actor:
         grants: Roles and where they apply.
     """
 
-    id: str = attrs.field(converter=lambda v: check_id(v, "actor.id"))
-    grants: tuple[RoleGrant, ...] = attrs.field(default=(), converter=tuple)
+    id: str = attrs.field(validator=valid_id("actor.id"))
+    grants: tuple[RoleGrant, ...] = attrs.field(default=(), converter=_grant_tuple)
 
     @classmethod
     def with_role(cls, actor_id: str, role: str, scope: Scope | None = None) -> Actor:
@@ -105,7 +109,7 @@ class Authorizer(Protocol):
     """Decides whether an actor may perform an action in a scope."""
 
     def check(self, actor: Actor, action: str, scope: Scope) -> None:
-        """Return if allowed; otherwise raise ``PermissionDeniedError`` (code ``permission.denied``).
+        """Return if allowed; otherwise raise ``PermissionDeniedError`` (``permission.denied``).
 
         Guarantees: pure decision, no side effects; the caller audits the outcome.
         """
@@ -125,7 +129,7 @@ class AuditEntry:
         outcome: ``"ok"`` or ``"denied"`` (or an error code).
         details: Extra context (no raw PII).
         prev_hash: Hash of the previous entry ("" for the first).
-        hash: SHA-256 over this entry's fields and ``prev_hash``: editing any entry breaks the chain.
+        hash: SHA-256 over this entry's fields and ``prev_hash``; editing an entry breaks the chain.
     """
 
     sequence: int

@@ -103,8 +103,10 @@ class StockRepository(Protocol):
     def snapshot(
         self, *, skus: Collection[str], store_ids: Collection[str] | None = None
     ) -> Mapping[tuple[str, str], StockLevel]:
-        """Return the levels of ``skus`` in ``store_ids`` (every store if ``None``) in one read,
-        keyed by ``(store_id, sku)``; pairs never stocked are omitted."""
+        """Return the levels of ``skus`` in ``store_ids`` (every store if ``None``) in one read.
+
+        Keyed by ``(store_id, sku)``; pairs never stocked are omitted.
+        """
         ...
 
     def set_safety_buffer(self, store_id: str, sku: str, units: int) -> StockLevel:
@@ -154,8 +156,10 @@ class StockRepository(Protocol):
         ...
 
     def expire(self, *, now: datetime) -> Sequence[Reservation]:
-        """Release every active reservation whose ``expires_at`` is at or before ``now``
-        (status ``expired``) and return them."""
+        """Expire every active reservation whose ``expires_at`` is at or before ``now``.
+
+        Their units return to available stock, their status becomes ``expired``; returns them.
+        """
         ...
 
 

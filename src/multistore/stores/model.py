@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from multistore._validation import check_enum, check_id, check_text
+from multistore._validation import check_enum, check_text, valid_id, valid_text
 from multistore.errors import ValidationError
 from multistore.geo import GeoPoint
 
@@ -46,8 +47,9 @@ class Address:
 
 @attrs.frozen
 class OpeningPeriod:
-    """One opening period on one weekday (0 = Monday). ``closes`` before ``opens`` runs past
-    midnight (22:00-02:00).
+    """One opening period on one weekday (0 = Monday).
+
+    A period whose ``closes`` is before ``opens`` runs past midnight (22:00-02:00).
 
     Raises:
         ValidationError: ``store.invalid_hours`` for a weekday outside 0-6 or an empty period.
@@ -80,6 +82,10 @@ class OpeningPeriod:
         )
 
 
+def _period_tuple(periods: Iterable[OpeningPeriod]) -> tuple[OpeningPeriod, ...]:
+    return tuple(periods)
+
+
 @attrs.frozen
 class OpeningHours:
     """A weekly timetable in the store's own time zone.
@@ -91,7 +97,7 @@ class OpeningHours:
         True
     """
 
-    periods: tuple[OpeningPeriod, ...] = attrs.field(converter=tuple, default=())
+    periods: tuple[OpeningPeriod, ...] = attrs.field(converter=_period_tuple, default=())
     timezone: str = "Asia/Shanghai"
 
     def __attrs_post_init__(self) -> None:
@@ -123,6 +129,10 @@ class OpeningHours:
         return any(p.covers(local.weekday(), local.time()) for p in self.periods)
 
 
+def _store_status(value: object) -> StoreStatus:
+    return check_enum(StoreStatus, value, "store.status")
+
+
 @attrs.frozen
 class Store:
     """One physical store of the chain.
@@ -144,16 +154,14 @@ class Store:
         ValidationError: for an empty id, name or region, or a location that is not a GeoPoint.
     """
 
-    id: str = attrs.field(converter=lambda v: check_id(v, "store.id"))
-    name: str = attrs.field(converter=lambda v: check_text(v, "store.name"))
-    region: str = attrs.field(converter=lambda v: check_id(v, "store.region"))
+    id: str = attrs.field(validator=valid_id("store.id"))
+    name: str = attrs.field(validator=valid_text("store.name"))
+    region: str = attrs.field(validator=valid_id("store.region"))
     format: str
     address: Address
     location: GeoPoint
     opening_hours: OpeningHours = attrs.field(factory=OpeningHours)
-    status: StoreStatus = attrs.field(
-        default=StoreStatus.ACTIVE, converter=lambda v: check_enum(StoreStatus, v, "store.status")
-    )
+    status: StoreStatus = attrs.field(default=StoreStatus.ACTIVE, converter=_store_status)
     phone: str = ""
     delivers: bool = True
     pickup: bool = True

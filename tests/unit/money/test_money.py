@@ -6,7 +6,12 @@ from money.currency import Currency
 from money.money import Money
 
 from multistore import money as m
-from multistore.errors import CurrencyMismatchError, FloatMoneyError, MultistoreError, ValidationError
+from multistore.errors import (
+    CurrencyMismatchError,
+    FloatMoneyError,
+    MultistoreError,
+    ValidationError,
+)
 
 
 def test_money_builds_exact_amounts_with_the_currencys_decimals() -> None:
