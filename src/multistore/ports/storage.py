@@ -29,6 +29,7 @@ __all__ = [
     "OrderRepository",
     "ProductRepository",
     "StockRepository",
+    "Storage",
     "StoreRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -131,7 +132,9 @@ class StockRepository(Protocol):
         Idempotent by ``reservation.key``: a second call with the same key and lines returns the
         stored reservation without holding more; the same key with other lines raises
         ``ConflictError`` (``stock.reservation_conflict``). Raises ``InsufficientStockError``
-        (``stock.insufficient``, details name the short lines) when any line lacks available stock.
+        (``stock.insufficient``) when any line lacks available stock; its
+        ``details["short_lines"]`` lists every short line, in the reservation's (store, sku)
+        order, as ``{"store_id": str, "sku": str, "requested": int, "available": int}``.
         """
         ...
 
@@ -251,3 +254,20 @@ class UnitOfWork(Protocol):
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 """Creates a fresh unit of work per business transaction."""
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """A storage backend as :func:`multistore.connect` uses it (memory, SQL, a plugin's)."""
+
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """Return a new, not yet entered, unit of work over this storage.
+
+        ``read_only=True`` promises the unit will not write, so a backend may skip taking the
+        write lock (SQLite's ``BEGIN DEFERRED`` instead of ``BEGIN IMMEDIATE``).
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections and files. Idempotent."""
+        ...

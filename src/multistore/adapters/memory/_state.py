@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from multistore.catalog.model import Product
 from multistore.inventory.model import Reservation, StockLevel, StockMovement
@@ -32,13 +32,13 @@ class MemoryState:
     levels: dict[Pair, StockLevel] = field(default_factory=dict)
     ledger: dict[Pair, tuple[StockMovement, ...]] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
-    active_reservations: dict[str, None] = field(default_factory=dict)
+    active_reservations: dict[str, str] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     order_keys: dict[Pair, tuple[str, str]] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
     outbox: dict[int, OutboxRecord] = field(default_factory=dict)
     outbox_ids: dict[str, int] = field(default_factory=dict)
-    outbox_unpublished: dict[int, None] = field(default_factory=dict)
+    outbox_unpublished: dict[int, int] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
 
 
@@ -69,7 +69,7 @@ class Overlay(Generic[K, V]):
 
     def __contains__(self, key: object) -> bool:
         if key in self._changes:
-            return not isinstance(self._changes[key], _Deleted)  # type: ignore[index]
+            return not isinstance(self._changes[key], _Deleted)
         return key in self._base
 
     def set(self, key: K, value: V) -> None:
@@ -94,10 +94,15 @@ class Overlay(Generic[K, V]):
             if key not in self._base and not isinstance(new, _Deleted):
                 yield key, new
 
+    def iter_keys(self) -> Iterator[K]:
+        """Iterate over the keys of the transaction's view."""
+        for pair in self.items():
+            yield pair[0]
+
     def values(self) -> Iterator[V]:
         """Iterate over the values of the transaction's view."""
-        for _, value in self.items():
-            yield value
+        for pair in self.items():
+            yield pair[1]
 
     def __len__(self) -> int:
         count = len(self._base)
@@ -138,8 +143,8 @@ class Transaction:
         self.outbox_unpublished = Overlay(state.outbox_unpublished)
         self.audit: list[AuditEntry] = []
 
-    def _overlays(self) -> tuple[Overlay[object, object], ...]:
-        return (  # type: ignore[return-value]
+    def _overlays(self) -> tuple[Overlay[Any, Any], ...]:
+        return (
             self.stores,
             self.products,
             self.sku_owner,

@@ -87,7 +87,7 @@ class MemoryStoreRepository(_Repository):
 
 
 class MemoryProductRepository(_Repository):
-    """Products and SKUs kept in memory (see :class:`multistore.ports.storage.ProductRepository`)."""
+    """Products and SKUs kept in memory (see the port ``ProductRepository``)."""
 
     def add(self, product: Product) -> None:
         """Insert a product; conflicts on a duplicate product id or an SKU code already in use."""
@@ -175,8 +175,10 @@ class MemoryStockRepository(_Repository):
         return level
 
     def record(self, movement: StockMovement) -> StockLevel:
-        """Apply a movement and append it to the ledger; ``stock.negative`` if on hand would drop
-        below zero or below what is reserved."""
+        """Apply a movement and append it to the ledger.
+
+        Raises ``stock.negative`` when on hand would drop below zero or below what is reserved.
+        """
         tx = self._tx()
         pair = (movement.store_id, movement.sku)
         level = self.get(*pair)
@@ -240,7 +242,7 @@ class MemoryStockRepository(_Repository):
             )
         stored = attrs.evolve(reservation, status=ReservationStatus.ACTIVE)
         tx.reservations.set(stored.key, stored)
-        tx.active_reservations.set(stored.key, True)
+        tx.active_reservations.set(stored.key, stored.key)
         return stored
 
     def get_reservation(self, key: str) -> Reservation:
@@ -320,7 +322,7 @@ class MemoryStockRepository(_Repository):
         """Expire every active reservation whose ``expires_at`` is at or before ``now``."""
         tx = self._tx()
         due: list[Reservation] = []
-        for key, _ in tx.active_reservations.items():
+        for key in tx.active_reservations.iter_keys():
             res = tx.reservations.get(key)
             if res is not None and res.expires_at is not None and res.expires_at <= now:
                 due.append(res)

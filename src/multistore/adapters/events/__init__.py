@@ -1,0 +1,5 @@
+"""Event buses: :class:`InProcessEventBus` (the embedded default)."""
+
+from multistore.adapters.events.inprocess import InProcessEventBus
+
+__all__ = ["InProcessEventBus"]

@@ -1,0 +1,425 @@
+"""Inventory use cases: receive and move stock, and hold it for orders without overselling."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import timedelta
+
+from multistore._validation import (
+    check_enum,
+    check_id,
+    check_non_negative_int,
+    check_positive_int,
+)
+from multistore.errors import NotFoundError, ValidationError
+from multistore.inventory.model import (
+    MovementKind,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+)
+from multistore.ports.security import Actor, Scope
+from multistore.ports.storage import UnitOfWork
+from multistore.services.context import Outcome, ServiceContext
+from multistore.services.scopes import store_scope, store_scopes
+
+__all__ = ["DEFAULT_RESERVATION_TTL", "InventoryService"]
+
+DEFAULT_RESERVATION_TTL = timedelta(minutes=15)
+"""How long a hold lasts when the caller gives no ``ttl``."""
+
+_INBOUND = frozenset({MovementKind.RECEIPT, MovementKind.RETURN, MovementKind.TRANSFER_IN})
+_OUTBOUND = frozenset({MovementKind.SALE, MovementKind.TRANSFER_OUT})
+
+LineInput = ReservationLine | tuple[str, str, int]
+
+
+def _level_payload(level: StockLevel) -> dict[str, object]:
+    return {
+        "store_id": level.store_id,
+        "sku": level.sku,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "available": level.available,
+    }
+
+
+def _lines_payload(res: Reservation) -> list[dict[str, object]]:
+    return [{"store_id": x.store_id, "sku": x.sku, "quantity": x.quantity} for x in res.lines]
+
+
+def _line(value: LineInput) -> ReservationLine:
+    if isinstance(value, ReservationLine):
+        return value
+    if isinstance(value, tuple) and len(value) == 3:
+        return ReservationLine(value[0], value[1], value[2])
+    raise ValidationError(
+        f"reservation line must be a ReservationLine or (store_id, sku, quantity), got {value!r}",
+        code="validation.invalid",
+    )
+
+
+def _check_quantity_sign(kind: MovementKind, quantity: int) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity == 0:
+        raise ValidationError(
+            f"movement quantity must be a non-zero int, got {quantity!r}",
+            code="validation.non_positive_quantity",
+        )
+    if kind in _INBOUND and quantity < 0:
+        raise ValidationError(
+            f"a {kind.value} adds stock: give a positive quantity, got {quantity}",
+            code="stock.invalid_movement",
+        )
+    if kind in _OUTBOUND and quantity > 0:
+        raise ValidationError(
+            f"a {kind.value} removes stock: give a negative quantity, got {quantity}",
+            code="stock.invalid_movement",
+        )
+
+
+class InventoryService:
+    """Stock per store and SKU, its ledger, and reservations (``ms.inventory``).
+
+    Actions (in the store touched): ``inventory.receive``, ``inventory.record_movement``,
+    ``inventory.set_safety_buffer``, ``inventory.reserve``, ``inventory.release``,
+    ``inventory.commit``; ``inventory.expire`` at headquarters.
+
+    Every change writes a ``stock.*`` event to the outbox with the levels after the change.
+    """
+
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
+
+    # --- ledger ----------------------------------------------------------------------------
+
+    def receive(
+        self,
+        *,
+        actor: Actor,
+        store_id: str,
+        sku: str,
+        quantity: int,
+        reason: str = "",
+        reference: str = "",
+    ) -> StockLevel:
+        """Book a delivery of ``quantity`` units into a store.
+
+        Raises:
+            ValidationError: ``validation.non_positive_quantity`` for quantity <= 0.
+            NotFoundError: ``store.not_found`` or ``catalog.sku_not_found``.
+            PermissionDeniedError: when the actor may not receive stock in this store.
+        """
+        check_positive_int(quantity, "quantity")
+        return self._move(
+            actor=actor,
+            action="inventory.receive",
+            store_id=store_id,
+            sku=sku,
+            kind=MovementKind.RECEIPT,
+            quantity=quantity,
+            reason=reason or "goods received",
+            reference=reference,
+        )
+
+    def record_movement(
+        self,
+        *,
+        actor: Actor,
+        store_id: str,
+        sku: str,
+        kind: MovementKind | str,
+        quantity: int,
+        reason: str = "",
+        reference: str = "",
+    ) -> StockLevel:
+        """Append any movement to the ledger (signed: receipts positive, sales negative).
+
+        Adjustments and count corrections may go either way; receipts, returns and transfers in
+        must be positive; sales and transfers out negative.
+
+        Raises:
+            ValidationError: ``stock.invalid_movement`` for a quantity of the wrong sign,
+                ``validation.invalid_choice`` for an unknown kind.
+            InsufficientStockError: ``stock.negative`` when on hand would drop below zero or
+                below what is reserved.
+            NotFoundError: ``store.not_found`` or ``catalog.sku_not_found``.
+            PermissionDeniedError: when the actor may not move stock in this store.
+        """
+        movement_kind = check_enum(MovementKind, kind, "kind")
+        _check_quantity_sign(movement_kind, quantity)
+        return self._move(
+            actor=actor,
+            action="inventory.record_movement",
+            store_id=store_id,
+            sku=sku,
+            kind=movement_kind,
+            quantity=quantity,
+            reason=reason,
+            reference=reference,
+        )
+
+    def _move(
+        self,
+        *,
+        actor: Actor,
+        action: str,
+        store_id: str,
+        sku: str,
+        kind: MovementKind,
+        quantity: int,
+        reason: str,
+        reference: str,
+    ) -> StockLevel:
+        store_id = check_id(store_id, "store_id")
+        sku = check_id(sku, "sku")
+
+        def work(uow: UnitOfWork) -> Outcome[StockLevel]:
+            uow.products.get_sku(sku)
+            movement = StockMovement(
+                store_id=store_id,
+                sku=sku,
+                kind=kind,
+                quantity=quantity,
+                occurred_at=self._ctx.clock.now(),
+                reason=reason,
+                reference=reference,
+                actor_id=actor.id,
+            )
+            level = uow.stock.record(movement)
+            payload = {**_level_payload(level), "kind": kind.value, "quantity": quantity}
+            return Outcome(
+                level,
+                [("stock.moved", f"stock:{store_id}/{sku}", payload)],
+                {"kind": kind.value, "quantity": quantity, "reference": reference},
+            )
+
+        return self._ctx.run(
+            actor=actor,
+            action=action,
+            target=f"stock:{store_id}/{sku}",
+            scopes=lambda uow: [store_scope(uow, store_id)],
+            work=work,
+        )
+
+    def set_safety_buffer(self, *, actor: Actor, store_id: str, sku: str, units: int) -> StockLevel:
+        """Keep the last ``units`` of a SKU in a store off online sale.
+
+        Raises:
+            ValidationError: ``validation.negative_quantity`` for units < 0.
+            NotFoundError: ``store.not_found`` or ``catalog.sku_not_found``.
+            PermissionDeniedError: when the actor may not manage stock in this store.
+        """
+        check_non_negative_int(units, "units")
+        store_id = check_id(store_id, "store_id")
+        sku = check_id(sku, "sku")
+
+        def work(uow: UnitOfWork) -> Outcome[StockLevel]:
+            uow.products.get_sku(sku)
+            level = uow.stock.set_safety_buffer(store_id, sku, units)
+            return Outcome(
+                level,
+                [("stock.buffer_set", f"stock:{store_id}/{sku}", _level_payload(level))],
+                {"units": units},
+            )
+
+        return self._ctx.run(
+            actor=actor,
+            action="inventory.set_safety_buffer",
+            target=f"stock:{store_id}/{sku}",
+            scopes=lambda uow: [store_scope(uow, store_id)],
+            work=work,
+        )
+
+    # --- reservations -------------------------------------------------------------------------
+
+    def reserve(
+        self,
+        *,
+        actor: Actor,
+        key: str,
+        lines: Sequence[LineInput],
+        ttl: timedelta | None = DEFAULT_RESERVATION_TTL,
+    ) -> Reservation:
+        """Hold stock for an order: every line or none, at most once per ``key``.
+
+        Args:
+            actor: Who acts; needs ``inventory.reserve`` in every store of the lines.
+            key: Idempotency key, usually the order id. Repeating the call with the same key and
+                lines returns the first reservation without holding more.
+            lines: ``ReservationLine`` values or ``(store_id, sku, quantity)`` triples.
+            ttl: How long the hold lasts before :meth:`expire` releases it (``None``: until
+                committed or released).
+
+        Returns:
+            The reservation, status ``active`` (or the stored one on a repeat).
+
+        Raises:
+            ValidationError: for empty/duplicate lines, non-positive quantities or ttl.
+            NotFoundError: ``store.not_found`` or ``catalog.sku_not_found``.
+            InsufficientStockError: ``stock.insufficient``; ``details["short_lines"]`` names
+                every line that lacks stock. Nothing is held.
+            ConflictError: ``stock.reservation_conflict`` when the key holds other lines.
+            PermissionDeniedError: when the actor may not reserve in one of the stores.
+        """
+        if ttl is not None and (not isinstance(ttl, timedelta) or ttl <= timedelta(0)):
+            raise ValidationError(
+                f"ttl must be a positive timedelta or None, got {ttl!r}",
+                code="stock.invalid_ttl",
+            )
+        now = self._ctx.clock.now()
+        reservation = Reservation(
+            key=key,
+            lines=tuple(_line(x) for x in lines),
+            created_at=now,
+            expires_at=None if ttl is None else now + ttl,
+        )
+
+        def work(uow: UnitOfWork) -> Outcome[Reservation]:
+            for sku in sorted({x.sku for x in reservation.lines}):
+                uow.products.get_sku(sku)
+            replay = _find(uow, reservation.key)
+            stored = uow.stock.reserve(reservation)
+            if replay is not None:
+                return Outcome(stored, (), {"replayed": True})
+            levels = uow.stock.snapshot(
+                skus={x.sku for x in stored.lines}, store_ids={x.store_id for x in stored.lines}
+            )
+            payload = {
+                "key": stored.key,
+                "lines": _lines_payload(stored),
+                "expires_at": None if stored.expires_at is None else stored.expires_at.isoformat(),
+                "levels": [_level_payload(level) for level in levels.values()],
+            }
+            return Outcome(
+                stored,
+                [("stock.reserved", f"reservation:{stored.key}", payload)],
+                {"lines": _lines_payload(stored)},
+            )
+
+        return self._ctx.run(
+            actor=actor,
+            action="inventory.reserve",
+            target=f"reservation:{reservation.key}",
+            scopes=lambda uow: store_scopes(uow, (x.store_id for x in reservation.lines)),
+            work=work,
+        )
+
+    def release(self, *, actor: Actor, key: str) -> Reservation:
+        """Give a held reservation's units back (idempotent once released).
+
+        Raises:
+            NotFoundError: ``stock.reservation_not_found``.
+            ConflictError: ``stock.reservation_closed`` for a committed or expired reservation.
+            PermissionDeniedError: when the actor may not release in one of its stores.
+        """
+        return self._close(actor=actor, key=key, action="inventory.release")
+
+    def commit(self, *, actor: Actor, key: str) -> Reservation:
+        """Turn a held reservation into sale movements (idempotent once committed).
+
+        Raises:
+            NotFoundError: ``stock.reservation_not_found``.
+            ConflictError: ``stock.reservation_closed`` for a released or expired reservation.
+            PermissionDeniedError: when the actor may not commit in one of its stores.
+        """
+        return self._close(actor=actor, key=key, action="inventory.commit")
+
+    def _close(self, *, actor: Actor, key: str, action: str) -> Reservation:
+        key = check_id(key, "reservation key")
+        committing = action == "inventory.commit"
+        done_status = ReservationStatus.COMMITTED if committing else ReservationStatus.RELEASED
+        event_type = "stock.committed" if committing else "stock.released"
+
+        def work(uow: UnitOfWork) -> Outcome[Reservation]:
+            before = uow.stock.get_reservation(key)
+            if committing:
+                after = uow.stock.commit(key, at=self._ctx.clock.now(), actor_id=actor.id)
+            else:
+                after = uow.stock.release(key)
+            if before.status is done_status:
+                return Outcome(after, (), {"replayed": True})
+            levels = uow.stock.snapshot(
+                skus={x.sku for x in after.lines}, store_ids={x.store_id for x in after.lines}
+            )
+            payload = {
+                "key": key,
+                "lines": _lines_payload(after),
+                "levels": [_level_payload(level) for level in levels.values()],
+            }
+            return Outcome(after, [(event_type, f"reservation:{key}", payload)])
+
+        return self._ctx.run(
+            actor=actor,
+            action=action,
+            target=f"reservation:{key}",
+            scopes=lambda uow: store_scopes(
+                uow, (x.store_id for x in uow.stock.get_reservation(key).lines)
+            ),
+            work=work,
+        )
+
+    def expire(self, *, actor: Actor) -> Sequence[Reservation]:
+        """Release every hold whose time is up (``expires_at`` at or before the clock's now).
+
+        Returns:
+            The reservations that expired in this call.
+
+        Raises:
+            PermissionDeniedError: when the actor may not run the sweep (``inventory.expire``
+                at headquarters; the system actor may).
+        """
+
+        def work(uow: UnitOfWork) -> Outcome[Sequence[Reservation]]:
+            expired = list(uow.stock.expire(now=self._ctx.clock.now()))
+            events = [
+                (
+                    "stock.expired",
+                    f"reservation:{r.key}",
+                    {"key": r.key, "lines": _lines_payload(r)},
+                )
+                for r in expired
+            ]
+            return Outcome(
+                expired, events, {"expired": [r.key for r in expired]}, changed=bool(expired)
+            )
+
+        return self._ctx.run(
+            actor=actor,
+            action="inventory.expire",
+            target="reservations",
+            scopes=lambda uow: [Scope.hq()],
+            work=work,
+        )
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def level(self, *, store_id: str, sku: str) -> StockLevel:
+        """Return the stock of one SKU in one store (zeros if never stocked)."""
+        return self._ctx.read(lambda uow: uow.stock.get(store_id, sku))
+
+    def movements(self, *, store_id: str, sku: str) -> Sequence[StockMovement]:
+        """Return the ledger of one SKU in one store, oldest first."""
+        return self._ctx.read(lambda uow: list(uow.stock.movements(store_id, sku)))
+
+    def snapshot(
+        self, *, skus: Collection[str], store_ids: Collection[str] | None = None
+    ) -> Mapping[tuple[str, str], StockLevel]:
+        """Return the levels of many SKUs across many stores in one read."""
+        return self._ctx.read(lambda uow: dict(uow.stock.snapshot(skus=skus, store_ids=store_ids)))
+
+    def get_reservation(self, *, key: str) -> Reservation:
+        """Return a reservation.
+
+        Raises:
+            NotFoundError: ``stock.reservation_not_found``.
+        """
+        return self._ctx.read(lambda uow: uow.stock.get_reservation(key))
+
+
+def _find(uow: UnitOfWork, key: str) -> Reservation | None:
+    try:
+        return uow.stock.get_reservation(key)
+    except NotFoundError:
+        return None
