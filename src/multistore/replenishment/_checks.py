@@ -28,7 +28,9 @@ def number(value: object, what: str) -> float:
         )
     result = float(value)
     if not math.isfinite(result):
-        raise InvalidParameterError(f"{what} must be finite, got {value!r}", details={"field": what})
+        raise InvalidParameterError(
+            f"{what} must be finite, got {value!r}", details={"field": what}
+        )
     return result
 
 
@@ -149,13 +151,15 @@ def series(values: Sequence[float], what: str = "demand history") -> Sequence[fl
             details={"field": what},
         )
     low = min(data)
-    if not low >= 0:  # also catches NaN
+    if not low >= 0:
         raise NegativeDemandError(
-            f"{what} contains a negative or NaN quantity ({low!r}); net returns out first",
+            f"{what} contains a negative quantity ({low!r}); net returns out first",
             details={"field": what},
         )
-    if math.isinf(max(data)):
-        raise InvalidParameterError(f"{what} contains an infinite quantity")
+    if not math.isfinite(sum(data)):  # a NaN or an infinity anywhere makes the sum non-finite
+        raise InvalidParameterError(
+            f"{what} contains a NaN or infinite quantity", details={"field": what}
+        )
     return data
 
 

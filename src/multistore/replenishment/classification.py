@@ -9,15 +9,13 @@ Two statistics describe a demand series:
 
 The cut-offs of Syntetos, Boylan and Croston (2005) are ADI = 1.32 and CV² = 0.49:
 
-============  ===========  ===========================  ==================
-class         ADI          CV²                          default forecaster
-============  ===========  ===========================  ==================
-smooth        < 1.32       < 0.49                       ``ses``
-erratic       < 1.32       >= 0.49                      ``ses``
-intermittent  >= 1.32      < 0.49                       ``sba``
-lumpy         >= 1.32      >= 0.49                      ``tsb``
-no_demand     no sale in the history                    ``tsb`` (forecast 0)
-============  ===========  ===========================  ==================
+| class        | ADI    | CV²    | default forecaster |
+|--------------|--------|--------|--------------------|
+| smooth       | < 1.32 | < 0.49 | `ses`              |
+| erratic      | < 1.32 | ≥ 0.49 | `ses`              |
+| intermittent | ≥ 1.32 | < 0.49 | `sba`              |
+| lumpy        | ≥ 1.32 | ≥ 0.49 | `tsb`              |
+| no_demand    | (no sale) | (no sale) | `tsb` (forecast 0) |
 
 Example:
     >>> classify(demand=[0, 0, 3, 0, 0, 4, 0, 0, 3]).demand_class
@@ -144,8 +142,10 @@ def classify(
         demand_periods=k,
         method=method,
         explanation=(
-            f"Demand occurred in {k} of {n} periods: ADI = {adi:.2f} "
-            f"({'<' if adi < adi_cut else '>='} {adi_cut}).",
+            (
+                f"Demand occurred in {k} of {n} periods: ADI = {adi:.2f} "
+                f"({'<' if adi < adi_cut else '>='} {adi_cut})."
+            ),
             f"Demand sizes vary with CV² = {cv2:.2f} ({'<' if cv2 < cv2_cut else '>='} {cv2_cut}).",
             f"Syntetos-Boylan class {cls.value}: forecast with {method}.",
         ),

@@ -89,17 +89,19 @@ def _fallback_std(data: Sequence[float]) -> float:
 def _result(
     method: str,
     path: Sequence[float],
+    *,
     sse: float,
     errors: int,
     data: Sequence[float],
     describe: str,
+    residuals: str = "one-step RMSE",
 ) -> Forecast:
     horizon = len(path)
     std = math.sqrt(sse / errors) if errors > 0 else _fallback_std(data)
     total = math.fsum(path)
     mean = total / horizon
     basis = (
-        f"one-step RMSE over {errors} periods"
+        f"{residuals} over {errors} periods"
         if errors > 0
         else "no one-step error yet, so the history's standard deviation"
     )
@@ -113,8 +115,10 @@ def _result(
         total_std=std * math.sqrt(horizon),
         explanation=(
             f"{describe} over {len(data)} periods.",
-            f"Forecast {mean:.3f} per period ({total:.2f} over {horizon} periods); "
-            f"error std {std:.3f} per period ({basis}).",
+            (
+                f"Forecast {mean:.3f} per period ({total:.2f} over {horizon} periods); "
+                f"error std {std:.3f} per period ({basis})."
+            ),
         ),
     )
 
@@ -146,7 +150,14 @@ def moving_average(*, demand: Sequence[float], window: int = 28, horizon: int = 
         errors = n - w
     last = data[-w:] if n >= w else data
     level = math.fsum(last) / len(last)
-    return _result("moving_average", [level] * h, sse, errors, data, f"Moving average of {w}")
+    return _result(
+        "moving_average",
+        [level] * h,
+        sse=sse,
+        errors=errors,
+        data=data,
+        describe=f"Moving average of {w}",
+    )
 
 
 def ses(*, demand: Sequence[float], alpha: float = 0.2, horizon: int = 1) -> Forecast:
@@ -171,7 +182,14 @@ def ses(*, demand: Sequence[float], alpha: float = 0.2, horizon: int = 1) -> For
         e = y - level
         sse += e * e
         level += a * e
-    return _result("ses", [level] * h, sse, len(data) - 1, data, f"SES with alpha {a:g}")
+    return _result(
+        "ses",
+        [level] * h,
+        sse=sse,
+        errors=len(data) - 1,
+        data=data,
+        describe=f"SES with alpha {a:g}",
+    )
 
 
 def holt(
@@ -205,7 +223,12 @@ def holt(
         level = new_level
     path = [max(0.0, level + k * trend) for k in range(1, h + 1)]
     return _result(
-        "holt", path, sse, len(data) - 1, data, f"Holt with alpha {a:g}, beta {b:g}"
+        "holt",
+        path,
+        sse=sse,
+        errors=len(data) - 1,
+        data=data,
+        describe=f"Holt with alpha {a:g}, beta {b:g}",
     )
 
 
@@ -274,68 +297,82 @@ def seasonal_weekly(
     path = [level * index[(following + k) % 7] for k in range(h)]
     names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     profile = ", ".join(f"{names[d]} {index[d]:.2f}" for d in range(7))
-    result = _result(
-        "seasonal", path, sse, len(recent), data, f"Weekly profile ({profile}), level {level:.3f}"
+    return _result(
+        "seasonal",
+        path,
+        sse=sse,
+        errors=len(recent),
+        data=data,
+        describe=f"Weekly profile ({profile}), level {level:.3f}",
+        residuals="in-sample residual RMSE",
     )
-    return result
 
 
 def _croston_family(
     data: Sequence[float], alpha: float, beta: float, factor: float
 ) -> tuple[float, float, int]:
-    """Croston's method with bias factor; returns (forecast, sse, number of errors)."""
-    idx = [i for i, v in enumerate(data) if v]
-    if not idx:
+    """Croston's method with bias factor; returns (forecast, sse, number of errors).
+
+    One pass; ``q`` counts the periods since the previous demand, so a run of ``q - 1`` zeros
+    adds ``(q - 1) f^2`` to the squared errors at once.
+    """
+    z = p = f = sse = 0.0
+    q = 0
+    first = -1
+    for y in data:
+        q += 1
+        if y:
+            if first >= 0:
+                e = y - f
+                sse += (q - 1) * f * f + e * e
+                z += alpha * (y - z)
+                p += beta * (q - p)
+            else:
+                first = q - 1
+                z = float(y)
+                p = float(q)
+            f = factor * z / p
+            q = 0
+    if first < 0:
         return 0.0, 0.0, len(data) - 1
-    first = idx[0]
-    z = float(data[first])
-    p = first + 1.0
-    f = factor * z / p
-    sse = 0.0
-    prev = first
-    for j in idx[1:]:
-        q = j - prev
-        y = data[j]
-        e = y - f
-        sse += (q - 1) * f * f + e * e
-        z += alpha * (y - z)
-        p += beta * (q - p)
-        f = factor * z / p
-        prev = j
-    sse += (len(data) - 1 - prev) * f * f
-    return f, sse, len(data) - 1 - first
+    return f, sse + q * f * f, len(data) - 1 - first
 
 
 def _tsb_core(data: Sequence[float], alpha: float, beta: float) -> tuple[float, float, int]:
-    """TSB with zero runs collapsed in closed form; returns (forecast, sse, number of errors)."""
-    idx = [i for i, v in enumerate(data) if v]
-    if not idx:
-        return 0.0, 0.0, len(data) - 1
-    first = idx[0]
-    z = float(data[first])
-    p = 1.0 / (first + 1)
+    """TSB in one pass with zero runs collapsed in closed form; (forecast, sse, errors).
+
+    Over ``k`` zero periods the probability decays to ``p r^k`` (``r = 1 - beta``) and the
+    squared errors add ``(p z)^2 (1 - r^(2k)) / (1 - r^2)``.
+    """
     r = 1.0 - beta
     r2 = r * r
     inv = 1.0 / (1.0 - r2)
-    sse = 0.0
-    prev = first
-    for j in idx[1:]:
-        k = j - prev - 1
-        if k:
-            f = p * z
-            sse += f * f * (1.0 - r2**k) * inv
-            p *= r**k
-        y = data[j]
-        e = y - p * z
-        sse += e * e
-        p += beta * (1.0 - p)
-        z += alpha * (y - z)
-        prev = j
-    k = len(data) - 1 - prev
-    if k:
+    z = p = sse = 0.0
+    q = 0
+    first = -1
+    for y in data:
+        q += 1
+        if y:
+            if first >= 0:
+                if q > 1:
+                    f = p * z
+                    sse += f * f * (1.0 - r2 ** (q - 1)) * inv
+                    p *= r ** (q - 1)
+                e = y - p * z
+                sse += e * e
+                p += beta * (1.0 - p)
+                z += alpha * (y - z)
+            else:
+                first = q - 1
+                z = float(y)
+                p = 1.0 / q
+            q = 0
+    if first < 0:
+        return 0.0, 0.0, len(data) - 1
+    if q:
         f = p * z
-        sse += f * f * (1.0 - r2**k) * inv
-        p *= r**k
+        sse += f * f * (1.0 - r2**q) * inv
+        p *= r**q
     return p * z, sse, len(data) - 1 - first
 
 
@@ -358,7 +395,7 @@ def _intermittent(
         f, sse, errors = _croston_family(data, a, b, factor)
         name = "SBA" if method == "sba" else "Croston"
         describe = f"{name} with alpha {a:g}, beta {b:g}"
-    return _result(method, [f] * h, sse, errors, data, describe)
+    return _result(method, [f] * h, sse=sse, errors=errors, data=data, describe=describe)
 
 
 def croston(

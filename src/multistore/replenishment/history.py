@@ -87,6 +87,10 @@ class SalesRecord:
             )
 
 
+def _flags(values: Iterable[bool]) -> tuple[bool, ...]:
+    return tuple(bool(v) for v in values)
+
+
 def _quantities(values: Iterable[float]) -> tuple[float, ...]:
     return tuple(_quantity(v, "quantities") for v in values)
 
@@ -112,7 +116,7 @@ class DemandHistory:
     sku: str = attrs.field(validator=lambda i, a, v: _check_key(v, "sku"))
     start: date
     quantities: tuple[float, ...] = attrs.field(converter=_quantities)
-    stock_out: tuple[bool, ...] = attrs.field(default=(), converter=tuple)
+    stock_out: tuple[bool, ...] = attrs.field(default=(), converter=_flags)
 
     def __attrs_post_init__(self) -> None:
         if self.stock_out and len(self.stock_out) != len(self.quantities):
@@ -235,7 +239,7 @@ def build_histories(
             sku=key[1],
             start=start,
             quantities=sums[key],
-            stock_out=outs.get(key, ()),
+            stock_out=tuple(outs[key]) if key in outs else (),
         )
         for key in sorted(sums)
     }
