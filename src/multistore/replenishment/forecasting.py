@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from itertools import compress
 
 import attrs
 
@@ -313,33 +314,33 @@ def _croston_family(
 ) -> tuple[float, float, int]:
     """Croston's method with bias factor; returns (forecast, sse, number of errors).
 
-    One pass; ``q`` counts the periods since the previous demand, so a run of ``q - 1`` zeros
-    adds ``(q - 1) f^2`` to the squared errors at once.
+    Only demand periods are visited (``itertools.compress`` skips the zeros at C speed): the
+    forecast is flat between demands, so a run of ``q - 1`` zeros adds ``(q - 1) f^2`` to the
+    squared errors at once. Cost is linear in the number of non-zero periods.
     """
     z = p = f = sse = 0.0
-    q = 0
-    first = -1
-    for y in data:
-        q += 1
-        if y:
-            if first >= 0:
-                e = y - f
-                sse += (q - 1) * f * f + e * e
-                z += alpha * (y - z)
-                p += beta * (q - p)
-            else:
-                first = q - 1
-                z = float(y)
-                p = float(q)
-            f = factor * z / p
-            q = 0
+    last = first = -1
+    for i, y in compress(enumerate(data), data):
+        q = i - last
+        if first >= 0:
+            e = y - f
+            sse += (q - 1) * f * f + e * e
+            z += alpha * (y - z)
+            p += beta * (q - p)
+        else:
+            first = i
+            z = float(y)
+            p = float(q)
+        f = factor * z / p
+        last = i
+    n = len(data)
     if first < 0:
-        return 0.0, 0.0, len(data) - 1
-    return f, sse + q * f * f, len(data) - 1 - first
+        return 0.0, 0.0, n - 1
+    return f, sse + (n - 1 - last) * f * f, n - 1 - first
 
 
 def _tsb_core(data: Sequence[float], alpha: float, beta: float) -> tuple[float, float, int]:
-    """TSB in one pass with zero runs collapsed in closed form; (forecast, sse, errors).
+    """TSB over demand periods only, zero runs in closed form; returns (forecast, sse, errors).
 
     Over ``k`` zero periods the probability decays to ``p r^k`` (``r = 1 - beta``) and the
     squared errors add ``(p z)^2 (1 - r^(2k)) / (1 - r^2)``.
@@ -348,32 +349,32 @@ def _tsb_core(data: Sequence[float], alpha: float, beta: float) -> tuple[float, 
     r2 = r * r
     inv = 1.0 / (1.0 - r2)
     z = p = sse = 0.0
-    q = 0
-    first = -1
-    for y in data:
-        q += 1
-        if y:
-            if first >= 0:
-                if q > 1:
-                    f = p * z
-                    sse += f * f * (1.0 - r2 ** (q - 1)) * inv
-                    p *= r ** (q - 1)
-                e = y - p * z
-                sse += e * e
-                p += beta * (1.0 - p)
-                z += alpha * (y - z)
-            else:
-                first = q - 1
-                z = float(y)
-                p = 1.0 / q
-            q = 0
+    last = first = -1
+    for i, y in compress(enumerate(data), data):
+        q = i - last
+        if first >= 0:
+            if q > 1:
+                f = p * z
+                sse += f * f * (1.0 - r2 ** (q - 1)) * inv
+                p *= r ** (q - 1)
+            e = y - p * z
+            sse += e * e
+            p += beta * (1.0 - p)
+            z += alpha * (y - z)
+        else:
+            first = i
+            z = float(y)
+            p = 1.0 / q
+        last = i
+    n = len(data)
     if first < 0:
-        return 0.0, 0.0, len(data) - 1
-    if q:
+        return 0.0, 0.0, n - 1
+    tail = n - 1 - last
+    if tail:
         f = p * z
-        sse += f * f * (1.0 - r2**q) * inv
-        p *= r**q
-    return p * z, sse, len(data) - 1 - first
+        sse += f * f * (1.0 - r2**tail) * inv
+        p *= r**tail
+    return p * z, sse, n - 1 - first
 
 
 def _intermittent(
