@@ -21,14 +21,10 @@ def lr_split(total: int, weights: Sequence[int]) -> list[int]:
     """
     wsum = sum(weights)
     mag = -total if total < 0 else total
-    shares: list[int] = []
-    rems: list[int] = []
-    for w in weights:
-        q, r = divmod(mag * w, wsum)
-        shares.append(q)
-        rems.append(r)
+    shares = [mag * w // wsum for w in weights]
     left = mag - sum(shares)
     if left:
+        rems = [mag * w % wsum for w in weights]
         for i in sorted(range(len(rems)), key=rems.__getitem__, reverse=True)[:left]:
             shares[i] += 1
     if total < 0:

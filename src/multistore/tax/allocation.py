@@ -344,7 +344,26 @@ def _split(total: int, weights: Sequence[Weight], caps: Sequence[int] | None) ->
             shares[i] += extra
 
 
-def allocate_minor_lines(
+def _fast_row(current: list[int], total: int, effect: Effect) -> list[int] | None:
+    """Hot path: every line, weights = current amounts; ``None`` when it does not apply.
+
+    Same result as the general path: proportional to current amounts, a discount share never
+    exceeds its line (ceil(total * c / sum) <= c when total <= sum), so no cap can bind.
+    """
+    wsum = sum(current)
+    if wsum <= 0 or (effect is Effect.DISCOUNT and total > wsum):
+        return None
+    row = [total] if len(current) == 1 else lr_split(total, current)
+    if effect is Effect.DISCOUNT:
+        for i, x in enumerate(row):
+            current[i] -= x
+    elif effect is Effect.CHARGE:
+        for i, x in enumerate(row):
+            current[i] += x
+    return row
+
+
+def allocate_minor_lines(  # noqa: PLR0912 - fast path, eligible lines and carry-over
     *,
     amounts: Sequence[int],
     adjustments: Sequence[tuple[Effect, int]]
@@ -372,8 +391,13 @@ def allocate_minor_lines(
     out: list[list[int]] = []
     for adj in adjustments:
         effect, total = adj[0], adj[1]
-        eligible: Sequence[int] | None = adj[2] if len(adj) > 2 else None  # type: ignore[misc]
-        weights: Sequence[Weight] | None = adj[3] if len(adj) > 3 else None  # type: ignore[misc]
+        eligible: Sequence[int] | None = adj[2] if len(adj) > 2 else None
+        weights: Sequence[Weight] | None = adj[3] if len(adj) > 3 else None
+        if eligible is None and weights is None and total >= 0:
+            fast = _fast_row(current, total, effect)
+            if fast is not None:
+                out.append(fast)
+                continue
         idx = list(range(n)) if not eligible else list(eligible)
         w: Sequence[Weight] = [current[i] for i in idx] if weights is None else weights
         row = [0] * n
@@ -407,7 +431,7 @@ def allocate_minor_lines(
     return out
 
 
-def allocate(
+def allocate(  # noqa: PLR0912 - validation and bookkeeping in one pass
     *, lines: Sequence[OrderLine], adjustments: Sequence[Adjustment] = ()
 ) -> OrderAllocation:
     """Allocate order-level adjustments to order lines by largest remainder.
@@ -475,15 +499,17 @@ def allocate(
             )
         specs.append((EFFECT[adj.kind], total, eligible, adj.weights))
     rows = allocate_minor_lines(amounts=amounts, adjustments=specs)
+    meta = [
+        (adj.adjustment_id, adj.kind, adj.effective_funder, EFFECT[adj.kind], row)
+        for adj, row in zip(adjustments, rows, strict=True)
+    ]
     out: list[AllocatedLine] = []
     for i, line in enumerate(lines):
         shares: list[Share] = []
         md = pd = ch = fe = 0
-        for adj, row in zip(adjustments, rows, strict=True):
+        for adj_id, kind, funder, effect, row in meta:
             s = row[i]
-            funder = adj.effective_funder
-            shares.append(Share(adj.adjustment_id, adj.kind, funder, s, cur))
-            effect = EFFECT[adj.kind]
+            shares.append(Share(adj_id, kind, funder, s, cur))
             if effect is Effect.DISCOUNT:
                 if funder is Funder.PLATFORM:
                     pd += s

@@ -256,12 +256,28 @@ def build_invoices(
                 groups.append(
                     [
                         InvoiceLine(
-                            LineNature.DISCOUNTED, name, line.line_id, v.rate, pnet, ptax, cur,
-                            line.quantity, _unit_price(pnet, line.quantity, cur), code,
+                            LineNature.DISCOUNTED,
+                            name,
+                            line.line_id,
+                            v.rate,
+                            pnet,
+                            ptax,
+                            cur,
+                            line.quantity,
+                            _unit_price(pnet, line.quantity, cur),
+                            code,
                         ),
                         InvoiceLine(
-                            LineNature.DISCOUNT, name, line.line_id, v.rate,
-                            v.net_minor - pnet, v.tax_minor - ptax, cur, None, None, code,
+                            LineNature.DISCOUNT,
+                            name,
+                            line.line_id,
+                            v.rate,
+                            v.net_minor - pnet,
+                            v.tax_minor - ptax,
+                            cur,
+                            None,
+                            None,
+                            code,
                         ),
                     ]
                 )
@@ -269,9 +285,16 @@ def build_invoices(
                 groups.append(
                     [
                         InvoiceLine(
-                            LineNature.NORMAL, name, line.line_id, v.rate, v.net_minor,
-                            v.tax_minor, cur, line.quantity,
-                            _unit_price(v.net_minor, line.quantity, cur), code,
+                            LineNature.NORMAL,
+                            name,
+                            line.line_id,
+                            v.rate,
+                            v.net_minor,
+                            v.tax_minor,
+                            cur,
+                            line.quantity,
+                            _unit_price(v.net_minor, line.quantity, cur),
+                            code,
                         )
                     ]
                 )
@@ -306,8 +329,10 @@ def build_invoices(
             parts=len(parts),
             explanation=(
                 *notes,
-                f"Per-line |amount x rate - tax| <= {line_tolerance} and the invoice total "
-                f"difference <= {total_tolerance} hold.",
+                (
+                    f"Per-line |amount x rate - tax| <= {line_tolerance} and the invoice total "
+                    f"difference <= {total_tolerance} hold."
+                ),
             ),
         )
         for i, p in enumerate(parts, 1)
@@ -387,8 +412,15 @@ def build_red_invoices(
         groups.append(
             [
                 InvoiceLine(
-                    LineNature.NORMAL, name, r.line_id, r.rate, r.net_minor, r.tax_minor, cur,
-                    -r.units, _unit_price(-r.net_minor, r.units, cur),
+                    LineNature.NORMAL,
+                    name,
+                    r.line_id,
+                    r.rate,
+                    r.net_minor,
+                    r.tax_minor,
+                    cur,
+                    -r.units,
+                    _unit_price(-r.net_minor, r.units, cur),
                     tax_codes.get(line.tax_category, ""),
                 )
             ]
@@ -414,8 +446,10 @@ def build_red_invoices(
             parts=len(parts),
             original_reference=original_reference or refund.order.order.order_id,
             explanation=(
-                f"Red-letter invoice for refund {refund.refund_id}: the returned units' net and "
-                "tax reversed from the original sale.",
+                (
+                    f"Red-letter invoice for refund {refund.refund_id}: the returned units' net "
+                    "and tax reversed from the original sale."
+                ),
             ),
         )
         for i, p in enumerate(parts, 1)

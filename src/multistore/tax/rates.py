@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002 - Chinese bill and tax texts use full-width punctuation
 """Effective-dated VAT rate tables by tax category.
 
 A rate table is data, not code: a list of entries ``(category, rate, valid_from, valid_to)``
@@ -16,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -66,7 +68,9 @@ class RateEntry(pydantic.BaseModel):
     @classmethod
     def _no_float(cls, value: object) -> object:
         if isinstance(value, float):
-            raise ValueError(f"rate must be a string or Decimal such as '0.13', not a float {value}")
+            raise ValueError(
+                f"rate must be a string or Decimal such as '0.13', not a float {value}"
+            )
         return value
 
     @pydantic.model_validator(mode="after")
@@ -173,7 +177,7 @@ def _validate(spec: RateTableSpec) -> RateTable:
     result: dict[str, tuple[TaxRate, ...]] = {}
     for cat, items in by_cat.items():
         items.sort(key=lambda ie: ie[1].valid_from)
-        for (i, prev), (j, cur) in zip(items, items[1:], strict=False):
+        for (i, prev), (j, cur) in itertools.pairwise(items):
             if prev.valid_to is None or prev.valid_to >= cur.valid_from:
                 errors.append(
                     {
@@ -220,7 +224,7 @@ def _validate(spec: RateTableSpec) -> RateTable:
 
 
 def load_rate_table(data: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str) -> RateTable:
-    """Validate and build a rate table from a dict, a list of entries, JSON or YAML text.
+    r"""Validate and build a rate table from a dict, a list of entries, JSON or YAML text.
 
     Args:
         data: ``{"entries": [...]}``, a bare list of entries, or the same as JSON/YAML text.
@@ -234,7 +238,7 @@ def load_rate_table(data: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str)
 
     Example:
         >>> t = load_rate_table(
-        ...     "entries:\\n- {category: food, rate: '0.09', valid_from: 2019-04-01}\\n"
+        ...     "entries:\n- {category: food, rate: '0.09', valid_from: 2019-04-01}\n"
         ... )
         >>> t.lookup(category="food", on=date(2030, 1, 1)).label
         '9%'
@@ -341,8 +345,10 @@ _DEFAULT: list[dict[str, Any]] = [
 
 
 def default_rate_table() -> RateTable:
-    """Return the built-in PRC VAT table (categories ``general`` 13%, ``reduced`` 9%,
-    ``services`` 6%, ``zero`` 0%, ``exempt``, ``small_scale`` 3% with its reductions).
+    """Return the built-in PRC VAT table.
+
+    Categories: ``general`` 13%, ``reduced`` 9%, ``services`` 6%, ``zero`` 0%, ``exempt``,
+    ``small_scale`` 3% with its reductions.
 
     Sources: 财政部 税务总局 海关总署公告2019年第39号 (13% and 9% from 2019-04-01);
     财税〔2016〕36号 (6%); 财政部 税务总局公告2020年第13号, 2021年第7号, 2022年第15号,

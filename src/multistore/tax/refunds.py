@@ -70,6 +70,7 @@ class RefundLine:
         taxable_minor: Reversed taxable sales (``net + tax`` for tax-inclusive prices).
         net_minor: Reversed net (excluding VAT).
         tax_minor: Reversed VAT.
+        first_unit: 0-based index of the first returned unit (units returned earlier come first).
     """
 
     line_id: str
@@ -85,6 +86,7 @@ class RefundLine:
     taxable_minor: int
     net_minor: int
     tax_minor: int
+    first_unit: int = 0
 
     @property
     def paid_minor(self) -> int:
@@ -159,8 +161,9 @@ def refund(
         RefundError: unknown line, a non-positive unit count, or more units than remain.
     """
     done = dict(already_returned or {})
-    by_id = {al.line_id: (al, v) for al, v in zip(order.allocation.lines, order.vat.lines,
-                                                    strict=True)}
+    by_id = {
+        al.line_id: (al, v) for al, v in zip(order.allocation.lines, order.vat.lines, strict=True)
+    }
     out: list[RefundLine] = []
     explanation: list[str] = []
     for line_id, units in returns.items():
@@ -216,6 +219,7 @@ def refund(
                 taxable_minor=taxable,
                 net_minor=net,
                 tax_minor=tax,
+                first_unit=start,
             )
         )
         explanation.append(

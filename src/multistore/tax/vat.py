@@ -19,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from fractions import Fraction
 
@@ -154,10 +154,10 @@ def compute_vat(
         UnknownTaxCategoryError: a line's category is not in the table.
         RateTableError: ``tax.no_rate`` when the table does not cover ``on``.
     """
-    out: list[VatLine] = []
-    for al in allocation.lines:
-        out.append(_vat_line(al, rates.lookup(category=al.line.tax_category, on=on),
-                             prices_include_tax))
+    out = [
+        _vat_line(al, rates.lookup(category=al.line.tax_category, on=on), prices_include_tax)
+        for al in allocation.lines
+    ]
     mode = "tax-inclusive" if prices_include_tax else "tax-exclusive"
     used = sorted({(v.rate.category, v.rate.label) for v in out})
     explanation = (
@@ -179,6 +179,14 @@ def _vat_line(al: AllocatedLine, rate: TaxRate, inclusive: bool) -> VatLine:
     return VatLine(al.line_id, rate, inclusive, net + tax, net, tax, al.currency)
 
 
+def _lines(value: Iterable[OrderLine]) -> tuple[OrderLine, ...]:
+    return tuple(value)
+
+
+def _adjustments(value: Iterable[Adjustment]) -> tuple[Adjustment, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class TaxOrder:
     """An order as tax sees it.
@@ -197,8 +205,8 @@ class TaxOrder:
     store_id: str
     platform: str
     tax_date: date
-    lines: tuple[OrderLine, ...] = attrs.field(converter=tuple)
-    adjustments: tuple[Adjustment, ...] = attrs.field(default=(), converter=tuple)
+    lines: tuple[OrderLine, ...] = attrs.field(converter=_lines)
+    adjustments: tuple[Adjustment, ...] = attrs.field(default=(), converter=_adjustments)
     prices_include_tax: bool = True
 
 

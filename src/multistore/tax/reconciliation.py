@@ -1,0 +1,449 @@
+"""Three-way reconciliation (多平台对账) of our orders, our payment records and platform bills.
+
+Each entry is keyed by ``(platform, order id, payment|refund, refund id)``. For each key the
+report says one of:
+
+* ``matched`` -- order, payment record (when given) and bill agree on the amount and the fee;
+* ``amount_mismatch`` -- the amounts differ (the item shows all three);
+* ``fee_mismatch`` -- amounts agree but the platform fee differs from the expected fee;
+* ``missing_from_bill`` -- we have it, the bill does not;
+* ``missing_from_orders`` -- the bill (or a payment record) has it, our orders do not;
+* ``missing_payment`` -- order and bill agree but we hold no payment record;
+* ``duplicated`` -- the bill (or our orders) has the key more than once.
+
+Bills are checked against their own summary when parsed; the report then sums per platform and
+day (China calendar day of the bill row, else the order's day).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+import attrs
+from money.currency import Currency
+from money.money import Money
+
+from multistore import money as msmoney
+from multistore.tax.allocation import _money_prop
+from multistore.tax.bills.model import Bill, BillRecord, RecordKind
+from multistore.tax.refunds import TaxedRefund
+from multistore.tax.vat import TaxedOrder
+
+__all__ = [
+    "DaySummary",
+    "ExpectedEntry",
+    "MatchStatus",
+    "PaymentEntry",
+    "ReconItem",
+    "ReconciliationReport",
+    "expected_from_orders",
+    "reconcile",
+]
+
+
+class MatchStatus(StrEnum):
+    """Outcome of one reconciliation key."""
+
+    MATCHED = "matched"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    FEE_MISMATCH = "fee_mismatch"
+    MISSING_FROM_BILL = "missing_from_bill"
+    MISSING_FROM_ORDERS = "missing_from_orders"
+    MISSING_PAYMENT = "missing_payment"
+    DUPLICATED = "duplicated"
+
+
+@attrs.frozen
+class ExpectedEntry:
+    """What our orders say a platform should have collected or refunded.
+
+    Attributes:
+        platform: ``"wechat"``, ``"alipay"``...
+        order_id: Our order id (商户订单号).
+        kind: Payment or refund.
+        amount: Signed amount (refunds negative).
+        day: Business day of the order or refund.
+        fee: Expected platform fee (signed like bill fees), ``None`` to skip the fee check.
+        refund_id: Our refund id for refunds.
+        store_id: The store.
+    """
+
+    platform: str
+    order_id: str
+    kind: RecordKind
+    amount: Money
+    day: date
+    fee: Money | None = None
+    refund_id: str = ""
+    store_id: str = ""
+
+
+@attrs.frozen
+class PaymentEntry:
+    """A payment or refund as our payment records hold it (gateway callbacks).
+
+    Attributes:
+        platform: The platform.
+        order_id: Our order id.
+        kind: Payment or refund.
+        amount: Signed amount.
+        refund_id: Our refund id for refunds.
+    """
+
+    platform: str
+    order_id: str
+    kind: RecordKind
+    amount: Money
+    refund_id: str = ""
+
+
+@attrs.frozen
+class ReconItem:
+    """One reconciliation key and its outcome (minor units; ``None`` where absent).
+
+    Attributes:
+        status: The outcome.
+        platform: The platform.
+        day: The business day.
+        order_id: Our order id.
+        kind: Payment or refund.
+        refund_id: The refund id.
+        order_minor: Amount our orders expect.
+        payment_minor: Amount in our payment records.
+        bill_minor: Amount on the bill (sum when duplicated).
+        expected_fee_minor: Fee we expected.
+        bill_fee_minor: Fee on the bill.
+        currency: The currency.
+        bill_lines: Lines of the bill file(s) concerned.
+        explanation: What differs, in plain words.
+    """
+
+    status: MatchStatus
+    platform: str
+    day: date
+    order_id: str
+    kind: RecordKind
+    refund_id: str
+    order_minor: int | None
+    payment_minor: int | None
+    bill_minor: int | None
+    expected_fee_minor: int | None
+    bill_fee_minor: int | None
+    currency: Currency
+    bill_lines: tuple[int, ...] = ()
+    explanation: tuple[str, ...] = ()
+
+    @property
+    def difference_minor(self) -> int:
+        """Bill amount minus order amount (absent counts as zero)."""
+        return (self.bill_minor or 0) - (self.order_minor or 0)
+
+
+@attrs.frozen
+class DaySummary:
+    """Totals of one platform and day; each total is the sum of that day's items.
+
+    Attributes:
+        platform: The platform.
+        day: The day.
+        counts: Items per status.
+        order_minor: Sum of order amounts.
+        bill_minor: Sum of bill amounts.
+        bill_fee_minor: Sum of bill fees.
+        currency: The currency.
+    """
+
+    platform: str
+    day: date
+    counts: tuple[tuple[MatchStatus, int], ...]
+    order_minor: int
+    bill_minor: int
+    bill_fee_minor: int
+    currency: Currency
+
+    @property
+    def difference_minor(self) -> int:
+        """Bill minus orders."""
+        return self.bill_minor - self.order_minor
+
+    order_total = _money_prop("order_minor", "Sum of order amounts.")
+    bill_total = _money_prop("bill_minor", "Sum of bill amounts.")
+    difference = _money_prop("difference_minor", "Bill minus orders.")
+
+
+@attrs.frozen
+class ReconciliationReport:
+    """The result of :func:`reconcile`.
+
+    Attributes:
+        items: One item per key, sorted by platform, day, order id.
+        days: Per platform and day totals.
+        currency: The currency.
+        explanation: Bill checks and counts in plain sentences.
+    """
+
+    items: tuple[ReconItem, ...]
+    days: tuple[DaySummary, ...]
+    currency: Currency
+    explanation: tuple[str, ...] = ()
+
+    def with_status(self, status: MatchStatus) -> tuple[ReconItem, ...]:
+        """Items with the given status."""
+        return tuple(i for i in self.items if i.status is status)
+
+    @property
+    def problems(self) -> tuple[ReconItem, ...]:
+        """Every item that is not matched."""
+        return tuple(i for i in self.items if i.status is not MatchStatus.MATCHED)
+
+
+Key = tuple[str, str, RecordKind, str]
+
+
+def _key(platform: str, order_id: str, kind: RecordKind, refund_id: str) -> Key:
+    return (platform, order_id, kind, refund_id if kind is RecordKind.REFUND else "")
+
+
+def reconcile(  # noqa: PLR0912, PLR0915 - one pass per source
+    *,
+    orders: Sequence[ExpectedEntry],
+    bills: Sequence[Bill],
+    payments: Sequence[PaymentEntry] | None = None,
+    fee_tolerance_minor: int = 0,
+) -> ReconciliationReport:
+    """Match our orders (and payment records) against platform bills.
+
+    Args:
+        orders: What our orders expect, one entry per payment or refund.
+        bills: Parsed bills (already checked against their own summaries).
+        payments: Our payment records; ``None`` for a two-way match.
+        fee_tolerance_minor: Allowed fee difference in minor units.
+
+    Returns:
+        The :class:`ReconciliationReport`.
+
+    Raises:
+        CurrencyMismatchError: bills, orders and payments in different currencies.
+    """
+    amounts = [e.amount for e in orders] + [p.amount for p in payments or ()]
+    amounts += [msmoney.zero(b.currency) for b in bills]
+    cur = msmoney.ensure_same_currency(*amounts) or msmoney.currency("CNY")
+    billed: dict[Key, list[BillRecord]] = {}
+    for b in bills:
+        for r in b.records:
+            billed.setdefault(_key(r.platform, r.order_id, r.kind, r.refund_id), []).append(r)
+    paid: dict[Key, list[PaymentEntry]] = {}
+    for p in payments or ():
+        paid.setdefault(_key(p.platform, p.order_id, p.kind, p.refund_id), []).append(p)
+    expected: dict[Key, list[ExpectedEntry]] = {}
+    for e in orders:
+        expected.setdefault(_key(e.platform, e.order_id, e.kind, e.refund_id), []).append(e)
+
+    items: list[ReconItem] = []
+    for key, entries in expected.items():
+        e = entries[0]
+        recs = billed.pop(key, None)
+        if recs is None and e.kind is RecordKind.REFUND and not e.refund_id:
+            loose = next((k for k in billed if k[:3] == key[:3]), None)
+            recs = billed.pop(loose) if loose else None
+        pays = paid.pop(key, None)
+        order_minor = sum(msmoney.to_minor(x.amount) for x in entries)
+        bill_minor = sum(r.amount_minor for r in recs) if recs else None
+        bill_fee = sum(r.fee_minor for r in recs) if recs else None
+        pay_minor = sum(msmoney.to_minor(p.amount) for p in pays) if pays else None
+        exp_fee = (
+            sum(msmoney.to_minor(x.fee) for x in entries if x.fee is not None)
+            if any(x.fee is not None for x in entries)
+            else None
+        )
+        day = recs[0].occurred_at.date() if recs else e.day
+        why: list[str] = []
+        if len(entries) > 1 or (recs and len(recs) > 1) or (pays and len(pays) > 1):
+            status = MatchStatus.DUPLICATED
+            why.append(
+                f"{e.order_id} appears {len(entries)} time(s) in our orders, "
+                f"{len(recs or [])} time(s) on the bill and {len(pays or [])} time(s) in our "
+                "payment records."
+            )
+        elif recs is None:
+            status = MatchStatus.MISSING_FROM_BILL
+            why.append(f"{e.kind.value} of {e.order_id} is in our orders but not on the bill.")
+        elif bill_minor != order_minor or (pay_minor is not None and pay_minor != order_minor):
+            status = MatchStatus.AMOUNT_MISMATCH
+            paid_note = f", payment records {pay_minor}" if pay_minor is not None else ""
+            why.append(
+                f"amounts differ: orders {order_minor}{paid_note}, bill {bill_minor} "
+                f"(minor units); difference {(bill_minor or 0) - order_minor}."
+            )
+        elif payments is not None and pays is None:
+            status = MatchStatus.MISSING_PAYMENT
+            why.append(f"{e.order_id} is on the bill and in our orders but has no payment record.")
+        elif (
+            exp_fee is not None
+            and bill_fee is not None
+            and abs(bill_fee - exp_fee) > fee_tolerance_minor
+        ):
+            status = MatchStatus.FEE_MISMATCH
+            why.append(f"fee differs: expected {exp_fee}, bill {bill_fee} (minor units).")
+        else:
+            status = MatchStatus.MATCHED
+        items.append(
+            ReconItem(
+                status,
+                e.platform,
+                day,
+                e.order_id,
+                e.kind,
+                key[3],
+                order_minor,
+                pay_minor,
+                bill_minor,
+                exp_fee,
+                bill_fee,
+                cur,
+                tuple(r.source_line for r in recs or ()),
+                tuple(why),
+            )
+        )
+    for key, recs in billed.items():
+        r = recs[0]
+        pays = paid.pop(key, None)
+        note = f"{r.kind.value} of {r.order_id} is on the bill ({r.platform}) but not in our orders"
+        if len(recs) > 1:
+            note += f", {len(recs)} times"
+        items.append(
+            ReconItem(
+                MatchStatus.MISSING_FROM_ORDERS,
+                r.platform,
+                r.occurred_at.date(),
+                r.order_id,
+                r.kind,
+                key[3],
+                None,
+                sum(msmoney.to_minor(p.amount) for p in pays) if pays else None,
+                sum(x.amount_minor for x in recs),
+                None,
+                sum(x.fee_minor for x in recs),
+                cur,
+                tuple(x.source_line for x in recs),
+                (note + ".",),
+            )
+        )
+    for key, pays in paid.items():
+        p = pays[0]
+        items.append(
+            ReconItem(
+                MatchStatus.MISSING_FROM_ORDERS,
+                p.platform,
+                _first_day(orders),
+                p.order_id,
+                p.kind,
+                key[3],
+                None,
+                sum(msmoney.to_minor(x.amount) for x in pays),
+                None,
+                None,
+                None,
+                cur,
+                (),
+                (f"payment record of {p.order_id} matches neither our orders nor the bill.",),
+            )
+        )
+    items.sort(key=lambda i: (i.platform, i.day, i.order_id, i.kind.value, i.refund_id))
+    days = _days(items, cur)
+    explanation = [
+        f"{b.file}: {len(b.records)} record(s) read"
+        + (", totals agree with the bill's own summary" if b.summary is not None else "")
+        + (f", {len(b.skipped)} row(s) skipped" if b.skipped else "")
+        + "."
+        for b in bills
+    ]
+    counts = {s: sum(1 for i in items if i.status is s) for s in MatchStatus}
+    explanation.append(
+        ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) + "." if items else "Nothing."
+    )
+    return ReconciliationReport(tuple(items), days, cur, tuple(explanation))
+
+
+def _first_day(orders: Sequence[ExpectedEntry]) -> date:
+    return min((e.day for e in orders), default=date(1970, 1, 1))
+
+
+def _days(items: list[ReconItem], cur: Currency) -> tuple[DaySummary, ...]:
+    groups: dict[tuple[str, date], list[ReconItem]] = {}
+    for i in items:
+        groups.setdefault((i.platform, i.day), []).append(i)
+    out = []
+    for (platform, day), group in sorted(groups.items()):
+        counts = tuple((s, n) for s in MatchStatus if (n := sum(1 for i in group if i.status is s)))
+        out.append(
+            DaySummary(
+                platform,
+                day,
+                counts,
+                sum(i.order_minor or 0 for i in group),
+                sum(i.bill_minor or 0 for i in group),
+                sum(i.bill_fee_minor or 0 for i in group),
+                cur,
+            )
+        )
+    return tuple(out)
+
+
+def expected_from_orders(
+    *,
+    orders: Sequence[TaxedOrder],
+    refunds: Sequence[TaxedRefund] = (),
+    fee_rate: Decimal | None = None,
+) -> tuple[ExpectedEntry, ...]:
+    """Derive what the payment platforms should show from taxed orders and refunds.
+
+    The expected amount is what the customer paid (or got back); the expected fee, when
+    ``fee_rate`` is given (``Decimal("0.006")`` for 0.6%), is that amount times the rate
+    rounded half-up to the fen, with the sign of the amount (fees come back on refunds).
+
+    Args:
+        orders: Taxed orders; their ``platform`` and ``tax_date`` are used.
+        refunds: Taxed refunds; their ``refund_id`` and ``tax_date`` are used.
+        fee_rate: The platform's fee rate, ``None`` to skip fee checks.
+
+    Returns:
+        One :class:`ExpectedEntry` per order and per refund.
+    """
+    rate = Fraction(fee_rate) if fee_rate is not None else None
+
+    def fee(amount: int, cur: Currency) -> Money | None:
+        if rate is None:
+            return None
+        return msmoney.from_minor(msmoney.round_minor(amount * rate), cur)
+
+    out = [
+        ExpectedEntry(
+            platform=o.order.platform,
+            order_id=o.order.order_id,
+            kind=RecordKind.PAYMENT,
+            amount=msmoney.from_minor(o.allocation.paid_minor, o.allocation.currency),
+            day=o.order.tax_date,
+            fee=fee(o.allocation.paid_minor, o.allocation.currency),
+            store_id=o.order.store_id,
+        )
+        for o in orders
+    ]
+    out += [
+        ExpectedEntry(
+            platform=r.order.order.platform,
+            order_id=r.order.order.order_id,
+            kind=RecordKind.REFUND,
+            amount=msmoney.from_minor(r.paid_minor, r.currency),
+            day=r.tax_date,
+            fee=fee(r.paid_minor, r.currency),
+            refund_id=r.refund_id,
+            store_id=r.order.order.store_id,
+        )
+        for r in refunds
+    ]
+    return tuple(out)
