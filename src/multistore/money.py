@@ -48,7 +48,9 @@ __all__ = [
     "Money",
     "allocate",
     "allocate_minor",
+    "apportion",
     "currency",
+    "div_round_half_up",
     "ensure_same_currency",
     "from_minor",
     "minor_per_major",
@@ -377,25 +379,47 @@ def allocate_minor(total: int, weights: Sequence[Weight]) -> list[int]:
             f"total must be an int of minor units, got {type(total).__name__}",
             code="money.invalid_amount",
         )
-    ints = _integer_weights(weights)
-    wsum = builtins.sum(ints)
+    return apportion(total, _integer_weights(weights))
+
+
+def apportion(total: int, weights: Sequence[int]) -> list[int]:
+    """The largest-remainder kernel behind :func:`allocate_minor`, without argument checks.
+
+    For hot loops that have already validated their input once: ``total`` an int, ``weights``
+    non-negative ints with a positive sum. Same result as :func:`allocate_minor` on such input.
+
+    Example:
+        >>> apportion(10, [1, 1, 1])
+        [4, 3, 3]
+    """
+    wsum = builtins.sum(weights)
     magnitude = -total if total < 0 else total
-    shares: list[int] = []
-    remainders: list[int] = []
-    for w in ints:
-        q, r = divmod(magnitude * w, wsum)
-        shares.append(q)
-        remainders.append(r)
+    shares = [magnitude * w // wsum for w in weights]
     left = magnitude - builtins.sum(shares)
     if left:
+        remainders = [magnitude * w % wsum for w in weights]
         # Largest remainders first, earlier index first on ties (sort is stable).
-        winners = sorted(range(len(ints)), key=remainders.__getitem__, reverse=True)
+        winners = sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)
         for i in winners[:left]:
             shares[i] += 1
-
     if total < 0:
         return [-s for s in shares]
     return shares
+
+
+def div_round_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half away from zero, in pure int arithmetic.
+
+    The kernel of ``round_minor(Fraction(numerator, denominator))`` for hot loops;
+    ``denominator`` must be positive.
+
+    Example:
+        >>> div_round_half_up(5, 2), div_round_half_up(-5, 2), div_round_half_up(7, 3)
+        (3, -3, 2)
+    """
+    if numerator >= 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return -((-2 * numerator + denominator) // (2 * denominator))
 
 
 def allocate(total: Money, weights: Sequence[Weight]) -> list[Money]:

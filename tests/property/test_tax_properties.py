@@ -6,7 +6,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from multistore.money import allocate_minor, from_minor, round_minor
+from multistore.money import allocate_minor, apportion, div_round_half_up, from_minor, round_minor
 from multistore.tax import (
     Adjustment,
     AdjustmentKind,
@@ -20,7 +20,6 @@ from multistore.tax import (
     tax_order,
     vat_split_minor,
 )
-from multistore.tax._fast import lr_split, round_half_up_ratio
 
 RATES = default_rate_table()
 CATS = ["general", "reduced", "services", "zero", "exempt", "small_scale"]
@@ -144,13 +143,13 @@ def test_returning_every_unit_reverses_everything(order: TaxOrder, data: st.Data
 def test_fast_split_equals_allocate_minor(total: int, weights: list[int]) -> None:
     if not any(weights):
         weights[0] = 1
-    assert allocate_minor(total, weights) == lr_split(total, weights)
+    assert allocate_minor(total, weights) == apportion(total, weights)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(-(10**12), 10**12), st.integers(1, 10**6))
 def test_fast_rounding_equals_round_minor(num: int, den: int) -> None:
-    assert round_minor(Fraction(num, den)) == round_half_up_ratio(num, den)
+    assert round_minor(Fraction(num, den)) == div_round_half_up(num, den)
 
 
 @st.composite

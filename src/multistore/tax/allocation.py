@@ -45,7 +45,7 @@ from money.money import Money
 
 from multistore import money as msmoney
 from multistore.errors import CurrencyMismatchError
-from multistore.tax._fast import lr_split
+from multistore.money import apportion
 from multistore.tax.errors import AllocationError
 
 __all__ = [
@@ -311,7 +311,7 @@ def _lr(total: int, weights: Sequence[Weight]) -> list[int]:
     for w in weights:
         if type(w) is not int or w < 0:
             return msmoney.allocate_minor(total, weights)
-    return lr_split(total, weights)  # type: ignore[arg-type]
+    return apportion(total, weights)  # type: ignore[arg-type]
 
 
 def _split(total: int, weights: Sequence[Weight], caps: Sequence[int] | None) -> list[int]:
@@ -353,7 +353,7 @@ def _fast_row(current: list[int], total: int, effect: Effect) -> list[int] | Non
     wsum = sum(current)
     if wsum <= 0 or (effect is Effect.DISCOUNT and total > wsum):
         return None
-    row = [total] if len(current) == 1 else lr_split(total, current)
+    row = [total] if len(current) == 1 else apportion(total, current)
     if effect is Effect.DISCOUNT:
         for i, x in enumerate(row):
             current[i] -= x

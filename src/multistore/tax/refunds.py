@@ -24,7 +24,7 @@ from datetime import date
 import attrs
 from money.currency import Currency
 
-from multistore.tax._fast import lr_split
+from multistore.money import apportion
 from multistore.tax.allocation import EFFECT, Effect, Funder, Share, _money_prop
 from multistore.tax.errors import RefundError
 from multistore.tax.rates import TaxRate
@@ -49,7 +49,7 @@ def unit_slice(*, total: int, quantity: int, start: int, count: int) -> int:
         return 0
     if count == quantity:
         return total
-    return sum(lr_split(total, [1] * quantity)[start : start + count])
+    return sum(apportion(total, [1] * quantity)[start : start + count])
 
 
 @attrs.frozen

@@ -26,7 +26,7 @@ from fractions import Fraction
 import attrs
 from money.currency import Currency
 
-from multistore.tax._fast import round_half_up_ratio
+from multistore.money import div_round_half_up
 from multistore.tax.allocation import (
     Adjustment,
     AllocatedLine,
@@ -66,9 +66,9 @@ def vat_split_minor(
     p, q = rate.numerator, rate.denominator
     if prices_include_tax:
         # == multistore.money.round_minor(Fraction(amount) / (1 + rate)), in ints
-        net = round_half_up_ratio(amount * q, q + p)
+        net = div_round_half_up(amount * q, q + p)
         return net, amount - net
-    return amount, round_half_up_ratio(amount * p, q)
+    return amount, div_round_half_up(amount * p, q)
 
 
 @attrs.frozen
