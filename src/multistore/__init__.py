@@ -1,6 +1,6 @@
 """multistore: a Python SDK for multi-store retail.
 
-Example:
+Examples:
     >>> import multistore
     >>> with multistore.connect("memory://") as ms:
     ...     ms.stores.list()

@@ -1,6 +1,6 @@
 """The composition root: :func:`connect` builds the adapters and returns the :class:`Multistore`.
 
-Example:
+Examples:
     >>> import multistore
     >>> from multistore.ports.security import SYSTEM_ACTOR
     >>> from multistore.testing.builders import sample_product

@@ -13,7 +13,7 @@ on, and a message that says what to change. Families group the codes by what the
   :class:`IntegrityStorageError` is not.
 * :class:`AdapterError` -- an external system (payment, carrier, ERP, channel) failed.
 
-Example:
+Examples:
     >>> from multistore.errors import NotFoundError
     >>> err = NotFoundError("store 'S9' does not exist; create it first", code="store.not_found")
     >>> err.code

@@ -2,7 +2,7 @@
 
 Coordinates are WGS-84 degrees as floats (coordinates are not money; floats are right here).
 
-Example:
+Examples:
     >>> shanghai = GeoPoint(31.2304, 121.4737)
     >>> hangzhou = GeoPoint(30.2741, 120.1551)
     >>> round(haversine_km(shanghai, hangzhou))

@@ -12,7 +12,7 @@ one place that crosses between the two, and it hides py-money's quirks:
 Every split of an amount goes through :func:`allocate` (largest remainder, also called Hamilton
 apportionment), so the parts always add up to the whole.
 
-Example:
+Examples:
     >>> from multistore import money
     >>> total = money.money("100.00", "CNY")
     >>> [str(m.amount) for m in money.allocate(total, [1, 1, 1])]
@@ -113,7 +113,7 @@ def money(amount: str | int | Decimal, cur: str | Currency = "CNY") -> Money:
         ValidationError: ``money.invalid_amount`` when the amount is not a finite number or has
             more decimals than the currency allows (``"0.001"`` CNY).
 
-    Example:
+    Examples:
         >>> money("12.30", "CNY").amount
         Decimal('12.30')
     """
@@ -247,7 +247,7 @@ def sum(amounts: Iterable[Money], cur: str | Currency | None = None) -> Money:  
         CurrencyMismatchError: when amounts (or ``cur``) disagree on the currency.
         ValidationError: when ``amounts`` is empty and no ``cur`` is given, or an item is not Money.
 
-    Example:
+    Examples:
         >>> str(sum([], "CNY").amount)
         '0.00'
     """
@@ -280,7 +280,7 @@ def round_minor(value: Decimal | Fraction | int, rounding: str = ROUND_HALF_UP) 
         FloatMoneyError: when given a float.
         ValidationError: for an unsupported rounding mode.
 
-    Example:
+    Examples:
         >>> round_minor(Fraction(5, 2)), round_minor(Fraction(-5, 2)), round_minor(Decimal("2.4"))
         (3, -3, 2)
     """
@@ -367,7 +367,7 @@ def allocate_minor(total: int, weights: Sequence[Weight]) -> list[int]:
             weights zero; ``money.invalid_amount`` when ``total`` is not an int.
         FloatMoneyError: for a float total or weight.
 
-    Example:
+    Examples:
         >>> allocate_minor(10, [1, 1, 1])
         [4, 3, 3]
         >>> allocate_minor(-10, [1, 1, 1])
@@ -388,7 +388,7 @@ def apportion(total: int, weights: Sequence[int]) -> list[int]:
     For hot loops that have already validated their input once: ``total`` an int, ``weights``
     non-negative ints with a positive sum. Same result as :func:`allocate_minor` on such input.
 
-    Example:
+    Examples:
         >>> apportion(10, [1, 1, 1])
         [4, 3, 3]
     """
@@ -413,7 +413,7 @@ def div_round_half_up(numerator: int, denominator: int) -> int:
     The kernel of ``round_minor(Fraction(numerator, denominator))`` for hot loops;
     ``denominator`` must be positive.
 
-    Example:
+    Examples:
         >>> div_round_half_up(5, 2), div_round_half_up(-5, 2), div_round_half_up(7, 3)
         (3, -3, 2)
     """
@@ -435,7 +435,7 @@ def allocate(total: Money, weights: Sequence[Weight]) -> list[Money]:
     Returns:
         One Money per weight, in the currency of ``total``, summing exactly to ``total``.
 
-    Example:
+    Examples:
         >>> [str(m.amount) for m in allocate(money("0.05", "CNY"), [1, 1])]
         ['0.03', '0.02']
     """

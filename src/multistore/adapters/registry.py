@@ -14,7 +14,7 @@ where ``create_storage(url: str, *, migrate: bool = True) -> Storage``. A plugin
 import gives a :class:`RuntimeWarning`, not a crash; ``MULTISTORE_DISABLE_PLUGINS=1`` skips
 discovery. In-process code can call :func:`register` instead.
 
-Example:
+Examples:
     >>> from multistore.adapters.memory import MemoryStorage
     >>> register("scratch", lambda url, *, migrate=True: MemoryStorage())
     >>> "scratch" in known_schemes()

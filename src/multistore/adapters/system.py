@@ -14,7 +14,7 @@ __all__ = ["SystemClock", "UuidIdFactory"]
 class SystemClock:
     """The machine's clock, in UTC, never going backwards within one instance.
 
-    Example:
+    Examples:
         >>> SystemClock().now().tzinfo is not None
         True
     """
@@ -35,7 +35,7 @@ class SystemClock:
 class UuidIdFactory:
     """Ids made of a prefix and a random UUID4 (``"ord_3f2c..."``), unique across processes.
 
-    Example:
+    Examples:
         >>> UuidIdFactory().new_id("ord").startswith("ord_")
         True
     """

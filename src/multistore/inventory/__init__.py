@@ -7,6 +7,8 @@ from multistore.inventory.model import (
     ReservationStatus,
     StockLevel,
     StockMovement,
+    Transfer,
+    TransferStatus,
 )
 
 __all__ = [
@@ -16,4 +18,6 @@ __all__ = [
     "ReservationStatus",
     "StockLevel",
     "StockMovement",
+    "Transfer",
+    "TransferStatus",
 ]

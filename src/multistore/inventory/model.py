@@ -23,6 +23,8 @@ __all__ = [
     "ReservationStatus",
     "StockLevel",
     "StockMovement",
+    "Transfer",
+    "TransferStatus",
 ]
 
 
@@ -175,3 +177,69 @@ class Reservation:
                 f"reservation {self.key!r} names the same (store, sku) twice; merge the lines",
                 code="stock.duplicate_line",
             )
+
+
+class TransferStatus(enum.StrEnum):
+    """A transfer is in transit from the moment it ships until it is received or cancelled."""
+
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+def _transfer_status(value: object) -> TransferStatus:
+    return check_enum(TransferStatus, value, "status")
+
+
+@attrs.frozen
+class Transfer:
+    """Units of one SKU sent from one store to another, identified by an idempotency id.
+
+    Shipping books a ``transfer_out`` movement at the source; the units are then *in transit*
+    (in neither store's on hand) until receiving books a ``transfer_in`` at the destination, or a
+    cancellation books it back at the source.
+
+    Attributes:
+        id: Idempotency id (the transfer document number).
+        from_store: The store that ships.
+        to_store: The store that receives.
+        sku: The SKU code.
+        quantity: Units shipped (positive).
+        status: Lifecycle status.
+        shipped_at: When it shipped (UTC).
+        closed_at: When it was received or cancelled (UTC), if it was.
+
+    Raises:
+        ValidationError: ``stock.transfer_same_store`` when both stores are the same, and the
+            usual codes for empty ids or a quantity that is not a positive int.
+    """
+
+    id: str = attrs.field(validator=valid_id("transfer id"))
+    from_store: str = attrs.field(validator=valid_id("from_store"))
+    to_store: str = attrs.field(validator=valid_id("to_store"))
+    sku: str = attrs.field(validator=valid_id("sku"))
+    quantity: int = attrs.field()
+    shipped_at: datetime
+    status: TransferStatus = attrs.field(
+        default=TransferStatus.IN_TRANSIT, converter=_transfer_status
+    )
+    closed_at: datetime | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_positive_int(self.quantity, "quantity")
+        if self.from_store == self.to_store:
+            raise ValidationError(
+                f"transfer {self.id!r} ships from {self.from_store!r} to itself; name two "
+                "different stores",
+                code="stock.transfer_same_store",
+                details={"store_id": self.from_store},
+            )
+
+    def same_shipment(self, other: Transfer) -> bool:
+        """Whether ``other`` names the same stores, SKU and quantity (an idempotent repeat)."""
+        return (self.from_store, self.to_store, self.sku, self.quantity) == (
+            other.from_store,
+            other.to_store,
+            other.sku,
+            other.quantity,
+        )

@@ -19,6 +19,8 @@ from multistore.inventory.model import (
     ReservationStatus,
     StockLevel,
     StockMovement,
+    Transfer,
+    TransferStatus,
 )
 from multistore.ports.security import Actor, Scope
 from multistore.ports.storage import UnitOfWork
@@ -84,7 +86,8 @@ class InventoryService:
 
     Actions (in the store touched): ``inventory.receive``, ``inventory.record_movement``,
     ``inventory.set_safety_buffer``, ``inventory.reserve``, ``inventory.release``,
-    ``inventory.commit``; ``inventory.expire`` at headquarters.
+    ``inventory.commit``, ``inventory.transfer`` (both stores), ``inventory.receive_transfer``
+    (destination), ``inventory.cancel_transfer`` (source); ``inventory.expire`` at headquarters.
 
     Every change writes a ``stock.*`` event to the outbox with the levels after the change.
     """
@@ -393,6 +396,161 @@ class InventoryService:
             work=work,
         )
 
+    # --- transfers between stores ---------------------------------------------------------------
+
+    def transfer(
+        self,
+        *,
+        actor: Actor,
+        transfer_id: str,
+        from_store: str,
+        to_store: str,
+        sku: str,
+        quantity: int,
+    ) -> Transfer:
+        """Ship units of a SKU from one store to another; they are in transit until received.
+
+        Books a ``transfer_out`` movement at ``from_store``. Idempotent by ``transfer_id``: a
+        repeat with the same stores, SKU and quantity returns the stored transfer and moves
+        nothing more.
+
+        Args:
+            actor: Who acts; needs ``inventory.transfer`` in both stores.
+            transfer_id: Idempotency id (the transfer document number).
+            from_store: The store that ships.
+            to_store: The store that will receive.
+            sku: The SKU code.
+            quantity: Units to ship (> 0); the source must hold them unreserved.
+
+        Returns:
+            The transfer, status ``in_transit`` (or the stored one on a repeat).
+
+        Raises:
+            ValidationError: ``stock.transfer_same_store``, ``validation.non_positive_quantity``
+                or ``validation.empty_id``.
+            NotFoundError: ``store.not_found`` or ``catalog.sku_not_found``.
+            InsufficientStockError: ``stock.insufficient`` when the source has fewer unreserved
+                units; nothing is written.
+            ConflictError: ``stock.transfer_conflict`` when the id names another shipment.
+            PermissionDeniedError: when the actor may not transfer in one of the stores.
+        """
+        transfer = Transfer(
+            id=transfer_id,
+            from_store=from_store,
+            to_store=to_store,
+            sku=sku,
+            quantity=quantity,
+            shipped_at=self._ctx.clock.now(),
+        )
+
+        def work(uow: UnitOfWork) -> Outcome[Transfer]:
+            uow.products.get_sku(transfer.sku)
+            replay = _find_transfer(uow, transfer.id)
+            stored = uow.stock.ship_transfer(transfer, actor_id=actor.id)
+            if replay is not None:
+                return Outcome(stored, (), {"replayed": True})
+            level = uow.stock.get(stored.from_store, stored.sku)
+            payload = {**_transfer_payload(stored), "levels": [_level_payload(level)]}
+            return Outcome(
+                stored,
+                [("stock.transfer_shipped", f"transfer:{stored.id}", payload)],
+                _transfer_payload(stored),
+            )
+
+        return self._ctx.run(
+            actor=actor,
+            action="inventory.transfer",
+            target=f"transfer:{transfer.id}",
+            scopes=lambda uow: store_scopes(uow, (transfer.from_store, transfer.to_store)),
+            work=work,
+        )
+
+    def receive_transfer(self, *, actor: Actor, transfer_id: str) -> Transfer:
+        """Land an in-transit transfer: a ``transfer_in`` movement at the destination.
+
+        Idempotent once received.
+
+        Raises:
+            NotFoundError: ``stock.transfer_not_found``.
+            ConflictError: ``stock.transfer_closed`` for a cancelled transfer.
+            PermissionDeniedError: when the actor may not receive in the destination store
+                (``inventory.receive_transfer``).
+        """
+        return self._close_transfer(
+            actor=actor, transfer_id=transfer_id, to=TransferStatus.RECEIVED
+        )
+
+    def cancel_transfer(self, *, actor: Actor, transfer_id: str) -> Transfer:
+        """Call back an in-transit transfer: a ``transfer_in`` movement back at the source.
+
+        Idempotent once cancelled.
+
+        Raises:
+            NotFoundError: ``stock.transfer_not_found``.
+            ConflictError: ``stock.transfer_closed`` for a received transfer.
+            PermissionDeniedError: when the actor may not cancel in the source store
+                (``inventory.cancel_transfer``).
+        """
+        return self._close_transfer(
+            actor=actor, transfer_id=transfer_id, to=TransferStatus.CANCELLED
+        )
+
+    def _close_transfer(self, *, actor: Actor, transfer_id: str, to: TransferStatus) -> Transfer:
+        transfer_id = check_id(transfer_id, "transfer id")
+        receiving = to is TransferStatus.RECEIVED
+        action = "inventory.receive_transfer" if receiving else "inventory.cancel_transfer"
+        event_type = "stock.transfer_received" if receiving else "stock.transfer_cancelled"
+
+        def scopes(uow: UnitOfWork) -> list[Scope]:
+            found = uow.stock.get_transfer(transfer_id)
+            return [store_scope(uow, found.to_store if receiving else found.from_store)]
+
+        def work(uow: UnitOfWork) -> Outcome[Transfer]:
+            before = uow.stock.get_transfer(transfer_id)
+            now = self._ctx.clock.now()
+            if receiving:
+                after = uow.stock.receive_transfer(transfer_id, at=now, actor_id=actor.id)
+            else:
+                after = uow.stock.cancel_transfer(transfer_id, at=now, actor_id=actor.id)
+            if before.status is to:
+                return Outcome(after, (), {"replayed": True})
+            landed = after.to_store if receiving else after.from_store
+            level = uow.stock.get(landed, after.sku)
+            payload = {**_transfer_payload(after), "levels": [_level_payload(level)]}
+            return Outcome(after, [(event_type, f"transfer:{transfer_id}", payload)])
+
+        return self._ctx.run(
+            actor=actor,
+            action=action,
+            target=f"transfer:{transfer_id}",
+            scopes=scopes,
+            work=work,
+        )
+
+    def get_transfer(self, *, transfer_id: str) -> Transfer:
+        """Return a transfer.
+
+        Raises:
+            NotFoundError: ``stock.transfer_not_found``.
+        """
+        return self._ctx.read(lambda uow: uow.stock.get_transfer(transfer_id))
+
+    def transfers_in_transit(
+        self, *, sku: str | None = None, store_id: str | None = None
+    ) -> Sequence[Transfer]:
+        """Return the transfers on the road (optionally of one SKU, or from/to one store)."""
+        return self._ctx.read(
+            lambda uow: list(uow.stock.transfers_in_transit(sku=sku, store_id=store_id))
+        )
+
+    def in_transit(self, *, sku: str, to_store: str | None = None) -> int:
+        """Return the units of ``sku`` in transit (optionally only those bound for ``to_store``)."""
+        return sum(
+            x.quantity
+            for x in self.transfers_in_transit(sku=sku, store_id=to_store)
+            if to_store is None or x.to_store == to_store
+        )
+
     # --- reads -------------------------------------------------------------------------------
 
     def level(self, *, store_id: str, sku: str) -> StockLevel:
@@ -416,6 +574,24 @@ class InventoryService:
             NotFoundError: ``stock.reservation_not_found``.
         """
         return self._ctx.read(lambda uow: uow.stock.get_reservation(key))
+
+
+def _transfer_payload(transfer: Transfer) -> dict[str, object]:
+    return {
+        "transfer_id": transfer.id,
+        "from_store": transfer.from_store,
+        "to_store": transfer.to_store,
+        "sku": transfer.sku,
+        "quantity": transfer.quantity,
+        "status": transfer.status.value,
+    }
+
+
+def _find_transfer(uow: UnitOfWork, transfer_id: str) -> Transfer | None:
+    try:
+        return uow.stock.get_transfer(transfer_id)
+    except NotFoundError:
+        return None
 
 
 def _find(uow: UnitOfWork, key: str) -> Reservation | None:

@@ -19,7 +19,7 @@ def order_fingerprint(order: Order) -> str:
     (order id, status, time received) does not, so a retry of the same payload has the same
     fingerprint.
 
-    Example:
+    Examples:
         >>> from multistore.testing.builders import sample_order
         >>> a = sample_order("ord_1", external_id="E1")
         >>> b = sample_order("ord_2", external_id="E1")

@@ -56,7 +56,10 @@ class Outbox(Protocol):
         """Store ``event`` in the current unit of work.
 
         Guarantees: visible to :meth:`pending` only after the unit of work commits; an event id is
-        stored at most once (a duplicate id raises ``ConflictError``).
+        stored at most once (a duplicate id raises ``ConflictError``, code
+        ``outbox.duplicate_event``); the payload reads back as plain JSON data (tuples become
+        lists; a payload JSON cannot hold raises ``ValidationError``, code
+        ``outbox.invalid_payload``).
         """
         ...
 

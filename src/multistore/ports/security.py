@@ -159,8 +159,10 @@ class AuditLog(Protocol):
     ) -> AuditEntry:
         """Append an entry and return it with its sequence and hash.
 
-        Guarantees: entries are never updated or deleted; sequences are gap-free; each hash
-        covers the previous one.
+        Guarantees: entries are never updated or deleted; sequences are gap-free (a rolled-back
+        unit of work leaves no hole); each hash covers the previous one. Adapters build the entry
+        with :func:`multistore.security.audit_chain.chain_entry` (UTC timestamp, details as plain
+        JSON) so every backend yields the same hashes and ``verify_chain`` checks any of them.
         """
         ...
 

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from multistore.catalog.model import Product, Sku
-from multistore.inventory.model import Reservation, StockLevel, StockMovement
+from multistore.inventory.model import Reservation, StockLevel, StockMovement, Transfer
 from multistore.members.model import Member
 from multistore.orders.model import Order, OrderStatus
 from multistore.ports.events import Outbox
@@ -165,6 +165,59 @@ class StockRepository(Protocol):
         """
         ...
 
+    # --- transfers between stores (in transit between shipping and receiving) ---------------
+
+    def ship_transfer(self, transfer: Transfer, *, actor_id: str = "system") -> Transfer:
+        """Ship ``transfer``: a ``transfer_out`` movement at the source, units now in transit.
+
+        The source must hold ``quantity`` units that are not reserved (``on_hand - reserved``;
+        the online safety buffer does not stop a transfer). The check and the decrement are one
+        conditional UPDATE on SQL storages, so concurrent reservations and transfers never
+        oversell.
+
+        Idempotent by ``transfer.id``: shipping the same id with the same stores, SKU and quantity
+        returns the stored transfer without moving more stock (whatever its status now); the same
+        id with other contents raises ``ConflictError`` (``stock.transfer_conflict``). Raises
+        ``InsufficientStockError`` (``stock.insufficient``, ``details["available"]``) when the
+        source lacks the units; nothing is written then.
+        """
+        ...
+
+    def receive_transfer(
+        self, transfer_id: str, *, at: datetime, actor_id: str = "system"
+    ) -> Transfer:
+        """Land an in-transit transfer: a ``transfer_in`` movement at the destination.
+
+        Idempotent for a received transfer. Raises ``NotFoundError``
+        (``stock.transfer_not_found``) or ``ConflictError`` (``stock.transfer_closed``) for a
+        cancelled one.
+        """
+        ...
+
+    def cancel_transfer(
+        self, transfer_id: str, *, at: datetime, actor_id: str = "system"
+    ) -> Transfer:
+        """Return an in-transit transfer to its source: a ``transfer_in`` movement there.
+
+        Idempotent for a cancelled transfer. Raises ``NotFoundError``
+        (``stock.transfer_not_found``) or ``ConflictError`` (``stock.transfer_closed``) for a
+        received one.
+        """
+        ...
+
+    def get_transfer(self, transfer_id: str) -> Transfer:
+        """Return a transfer. Raises ``NotFoundError`` (``stock.transfer_not_found``)."""
+        ...
+
+    def transfers_in_transit(
+        self, *, sku: str | None = None, store_id: str | None = None
+    ) -> Sequence[Transfer]:
+        """Return the transfers still in transit, sorted by id.
+
+        ``sku`` keeps one SKU; ``store_id`` keeps transfers from or to that store.
+        """
+        ...
+
 
 @runtime_checkable
 class OrderRepository(Protocol):
@@ -216,7 +269,7 @@ class UnitOfWork(Protocol):
     Use as a context manager: changes become durable only when :meth:`commit` is called inside
     the ``with`` block; leaving the block without committing (or by an exception) rolls back.
 
-    Example:
+    Examples:
         >>> with uow_factory() as uow:  # doctest: +SKIP
         ...     uow.stores.add(store)
         ...     uow.commit()

@@ -1,6 +1,6 @@
 """Allocation of a discount to lines: largest remainder, capped per line, excess carried on.
 
-Example:
+Examples:
     >>> allocate_capped(total=100, weights=[50, 50], caps=[30, 100])
     [30, 70]
 """

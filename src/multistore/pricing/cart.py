@@ -3,7 +3,7 @@
 All are frozen attrs values. Amounts are :class:`Money`; the engine converts them to integer
 minor units (fen) once and works exactly from there.
 
-Example:
+Examples:
     >>> from multistore.money import money
     >>> line = CartLine(line_id="L1", sku="tea", store_id="S1", quantity=2,
     ...                 unit_price=money("35.00"))
@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import attrs
@@ -26,8 +26,28 @@ from multistore.pricing.errors import InvalidCartError
 __all__ = ["Cart", "CartLine", "PricingContext", "UsageState"]
 
 
-def _frozen_map(value: Mapping[str, object] | None) -> Mapping[str, object]:
+def _money_map(value: Mapping[str, Money] | None) -> Mapping[str, Money]:
     return dict(value or {})
+
+
+def _str_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    return dict(value or {})
+
+
+def _int_map(value: Mapping[str, int] | None) -> Mapping[str, int]:
+    return dict(value or {})
+
+
+def _lines(value: Iterable[CartLine]) -> tuple[CartLine, ...]:
+    return tuple(value)
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _idset(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
 
 
 @attrs.frozen
@@ -85,9 +105,9 @@ class Cart:
         store_regions: Region code of each store id, for region-scoped promotions.
     """
 
-    lines: tuple[CartLine, ...] = attrs.field(converter=tuple)
-    shipping_fees: Mapping[str, Money] = attrs.field(factory=dict, converter=_frozen_map)
-    store_regions: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    lines: tuple[CartLine, ...] = attrs.field(converter=_lines)
+    shipping_fees: Mapping[str, Money] = attrs.field(factory=dict, converter=_money_map)
+    store_regions: Mapping[str, str] = attrs.field(factory=dict, converter=_str_map)
 
     def __attrs_post_init__(self) -> None:
         if not self.lines:
@@ -123,8 +143,8 @@ class UsageState:
             coupon redemptions. Absent means zero.
     """
 
-    remaining: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_map)
-    member_used: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_map)
+    remaining: Mapping[str, int] = attrs.field(factory=dict, converter=_int_map)
+    member_used: Mapping[str, int] = attrs.field(factory=dict, converter=_int_map)
 
 
 @attrs.frozen
@@ -148,9 +168,9 @@ class PricingContext:
     member_tier: str | None = None
     first_order: bool = False
     channel: str | None = None
-    coupon_codes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    coupon_codes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     points_available: int = 0
-    group_buys: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    group_buys: frozenset[str] = attrs.field(default=frozenset(), converter=_idset)
     usage: UsageState = attrs.field(factory=UsageState)
 
     def __attrs_post_init__(self) -> None:

@@ -73,12 +73,16 @@ def flash_sale_allowance(promo: FlashSale, context: PricingContext) -> int:
     return allowance
 
 
-def _context_problem(promo: Promotion, context: PricingContext) -> Eligibility | None:
+def _context_problem(  # noqa: PLR0911 - one early return per condition reads best
+    promo: Promotion, context: PricingContext
+) -> Eligibility | None:
     now = context.now
     if not promo.in_window(now):
         if promo.starts_at is not None and now < promo.starts_at:
             return _fail("outside_window", f"starts at {promo.starts_at.isoformat()}")
-        return _fail("outside_window", f"ended at {promo.ends_at.isoformat() if promo.ends_at else ''}")
+        return _fail(
+            "outside_window", f"ended at {promo.ends_at.isoformat() if promo.ends_at else ''}"
+        )
     scope = promo.scope
     if scope.weekdays is not None or scope.hours is not None:
         local = now.astimezone(scope.zone())
@@ -100,11 +104,16 @@ def _context_problem(promo: Promotion, context: PricingContext) -> Eligibility |
     return None
 
 
-def _type_problem(promo: Promotion, context: PricingContext) -> Eligibility | None:
+def _type_problem(  # noqa: PLR0911 - one early return per promotion type
+    promo: Promotion, context: PricingContext
+) -> Eligibility | None:
     if isinstance(promo, MemberPrice | MemberTierDiscount) and context.member_id is None:
         return _fail("members_only", "for members only; sign in as a member")
     if isinstance(promo, MemberTierDiscount) and context.member_tier not in promo.percents:
-        return _fail("member_tier", f"no discount for member tier {context.member_tier!r}")
+        tiers = ", ".join(sorted(promo.percents))
+        if context.member_tier is None:
+            return _fail("member_tier", f"only for member tier(s) {tiers}")
+        return _fail("member_tier", f"no discount for tier {context.member_tier!r}; only {tiers}")
     if isinstance(promo, GroupBuy):
         if promo.id not in context.group_buys:
             return _fail("not_in_group", "the cart has not joined this group buy")
@@ -117,9 +126,7 @@ def _type_problem(promo: Promotion, context: PricingContext) -> Eligibility | No
     return None
 
 
-def check_eligibility(
-    *, promotion: Promotion, cart: Cart, context: PricingContext
-) -> Eligibility:
+def check_eligibility(*, promotion: Promotion, cart: Cart, context: PricingContext) -> Eligibility:
     """Check whether ``promotion`` may apply to ``cart`` in ``context``.
 
     Coupon codes and usage limits are checked by the engine before this (unknown or spent

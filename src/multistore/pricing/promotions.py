@@ -9,7 +9,7 @@ Load definitions with :func:`load_promotions` (a list of dicts, a JSON string or
 Invalid input raises :class:`~multistore.pricing.errors.PromotionValidationError` listing every
 invalid field in ``details["errors"]`` at once.
 
-Example:
+Examples:
     >>> promos = load_promotions('''
     ... - id: P1
     ...   type: spend_tiers
@@ -61,8 +61,8 @@ __all__ = [
     "PointsRedemption",
     "Promotion",
     "PromotionBase",
-    "QuantityTier",
     "QuantityPercent",
+    "QuantityTier",
     "Scope",
     "ShippingDiscount",
     "SpendEvery",
@@ -210,6 +210,13 @@ class PromotionBase(_Model):
     scope: Scope = Field(default_factory=Scope)
     reference_prices: dict[str, PositiveAmount] = Field(default_factory=dict)
 
+    def __init__(self, **data: Any) -> None:
+        """Validate like :func:`load_promotion`, raising ``PromotionValidationError``."""
+        try:
+            super().__init__(**data)
+        except PydanticValidationError as exc:
+            _raise_errors(pydantic_errors(exc), f"the {type(self).__name__} definition")
+
     default_lane: ClassVar[str] = "item"
     """The type's default lane (overridden per type)."""
     window_required: ClassVar[bool] = False
@@ -251,8 +258,10 @@ class PromotionBase(_Model):
                 (
                     "promotion.invalid_window",
                     "ends_at",
-                    f"ends_at {self.ends_at.isoformat()} must be after starts_at "
-                    f"{self.starts_at.isoformat()}",
+                    (
+                        f"ends_at {self.ends_at.isoformat()} must be after starts_at "
+                        f"{self.starts_at.isoformat()}"
+                    ),
                 )
             )
         if self.window_required and (self.starts_at is None or self.ends_at is None):
@@ -287,7 +296,7 @@ class PromotionBase(_Model):
                     )
         problems.extend(self._check_type())
         if problems:
-            code, field, message = problems[0]
+            code = problems[0][0]
             raise PydanticCustomError(
                 code,
                 "{summary}",
@@ -308,8 +317,7 @@ def _type_of(model: BaseModel) -> str:
 
 def _pct(value: Decimal) -> str:
     """Write a percentage without trailing zeros: ``Decimal("10.0")`` -> ``10``."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def _zhe(percent_off: Decimal) -> str:
@@ -378,9 +386,7 @@ class LimitedTime(PromotionBase):
 
     def _check_type(self) -> list[tuple[str, str, str]]:
         if (self.percent is None) == (self.price is None):
-            return [
-                ("promotion.invalid_offer", "percent", "give exactly one of percent or price")
-            ]
+            return [("promotion.invalid_offer", "percent", "give exactly one of percent or price")]
         return []
 
     def describe(self) -> str:  # noqa: D102 - see base
@@ -515,7 +521,7 @@ class _OrderLevel(PromotionBase):
 
     level: Literal["store", "platform"] = "store"
 
-    def effective_lane(self) -> str:  # noqa: D102 - see base
+    def effective_lane(self) -> str:
         return self.lane or ("platform" if self.level == "platform" else "store")
 
 
@@ -531,8 +537,10 @@ def _tier_problems(
                 (
                     "promotion.invalid_tier",
                     f"tiers.{i}",
-                    f"tier thresholds must strictly increase; {thresholds[i]}{unit} follows "
-                    f"{thresholds[i - 1]}{unit} (overlapping tiers)",
+                    (
+                        f"tier thresholds must strictly increase; {thresholds[i]}{unit} follows "
+                        f"{thresholds[i - 1]}{unit} (overlapping tiers)"
+                    ),
                 )
             )
         elif offers[i] <= offers[i - 1]:
@@ -668,9 +676,7 @@ class Coupon(_OrderLevel):
 
     def _check_type(self) -> list[tuple[str, str, str]]:
         if (self.amount is None) == (self.percent is None):
-            return [
-                ("promotion.invalid_offer", "amount", "give exactly one of amount or percent")
-            ]
+            return [("promotion.invalid_offer", "amount", "give exactly one of amount or percent")]
         if self.amount is not None and self.min_spend and self.amount > self.min_spend:
             return [
                 (
@@ -786,15 +792,27 @@ def pydantic_errors(
         loc = [str(p) for p in err["loc"]]
         kind = str(err["type"])
         ctx = err.get("ctx") or {}
+        inner = ctx.get("error")
+        if kind == "value_error" and isinstance(inner, PromotionValidationError):
+            # Raised by a promotion model's own __init__ (direct construction path).
+            out.extend(
+                {
+                    "field": _field([*loc, e["field"]] if e["field"] else loc, prefix),
+                    "problem": e["problem"],
+                    "code": e["code"],
+                }
+                for e in inner.details.get("errors", [])
+            )
+            continue
         if kind.startswith(("promotion.", "policy.")) and "problems" in ctx:
-            for p in ctx["problems"]:
-                out.append(
-                    {
-                        "field": _field([*loc, p["field"]], prefix),
-                        "problem": p["problem"],
-                        "code": p["code"],
-                    }
-                )
+            out.extend(
+                {
+                    "field": _field([*loc, p["field"]], prefix),
+                    "problem": p["problem"],
+                    "code": p["code"],
+                }
+                for p in ctx["problems"]
+            )
             continue
         if kind.startswith(("promotion.", "policy.")):
             code = kind
@@ -808,7 +826,8 @@ def pydantic_errors(
             problem = str(err["msg"])
             if kind == "union_tag_invalid":
                 problem = (
-                    f"unknown promotion type {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
+                    f"unknown promotion type {ctx.get('tag')!r}; "
+                    f"use one of {ctx.get('expected_tags')}"
                 )
         out.append({"field": _field(loc, prefix), "problem": problem, "code": code})
     return out
@@ -867,7 +886,9 @@ def _parse_text(data: str) -> Any:
         raise PromotionValidationError(
             f"promotion text is neither valid JSON nor valid YAML: {exc}",
             code="promotion.unreadable",
-            details={"errors": [{"field": "", "problem": str(exc), "code": "promotion.unreadable"}]},
+            details={
+                "errors": [{"field": "", "problem": str(exc), "code": "promotion.unreadable"}]
+            },
         ) from None
 
 
@@ -903,7 +924,9 @@ def load_promotions(
     if not isinstance(raw, Sequence) or isinstance(raw, str):
         raise PromotionValidationError(
             "promotions must be a list of definitions",
-            details={"errors": [{"field": "", "problem": "not a list", "code": "promotion.invalid"}]},
+            details={
+                "errors": [{"field": "", "problem": "not a list", "code": "promotion.invalid"}]
+            },
         )
     items = [p.model_dump() if isinstance(p, PromotionBase) else p for p in raw]
     try:

@@ -7,7 +7,7 @@ store for store-level promotions, once for the cart otherwise. ``threshold_base`
 the lane's thresholds (满300, min spend, free-shipping spend) are checked against the list
 prices (``before``) or the prices left by the earlier lanes (``after``, the default).
 
-Example:
+Examples:
     >>> policy = load_policy({"lanes": [{"name": "item"}, {"name": "store", "mode": "best"}]})
     >>> [lane.name for lane in policy.lanes]
     ['item', 'store']
@@ -71,7 +71,8 @@ class StackingPolicy(BaseModel):
             (the merchant's cheapest valid combination).
         hint_within_percent: A 凑单 hint is given when the shortfall to the next threshold is
             at most this percentage of that threshold.
-        max_choices: Safety bound on the number of optional promotions searched exhaustively.
+        max_selections: Safety bound on the search: after evaluating this many lane subsets
+            per lane it finishes lane by lane instead of exhaustively (and says so).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -88,7 +89,7 @@ class StackingPolicy(BaseModel):
     cap: DiscountCap | None = None
     objective: Literal["max_saving", "min_saving"] = "max_saving"
     hint_within_percent: Percentage = Decimal(30)
-    max_choices: int = Field(default=16, ge=1, le=24)
+    max_selections: int = Field(default=4096, ge=1)
 
     @model_validator(mode="after")
     def _check(self) -> StackingPolicy:
@@ -129,7 +130,8 @@ def load_policy(data: Mapping[str, Any] | StackingPolicy) -> StackingPolicy:
         errors = pydantic_errors(exc, prefix="policy", default_code="policy.invalid")
         codes = {e["code"] for e in errors}
         raise PromotionValidationError(
-            "invalid stacking policy: " + "; ".join(f"{e['field']}: {e['problem']}" for e in errors),
+            "invalid stacking policy: "
+            + "; ".join(f"{e['field']}: {e['problem']}" for e in errors),
             code=codes.pop() if len(codes) == 1 else "policy.invalid",
             details={"errors": errors},
         ) from None

@@ -12,7 +12,7 @@ when to reorder, how much, and whether another store can send it sooner and chea
   :func:`bulk_policies` for a million pairs at once and :func:`fit_intermittent_many` for many
   Croston/SBA/TSB fits at once.
 
-Example:
+Examples:
     >>> from decimal import Decimal
     >>> result = eoq(demand_rate=1300, order_cost=Decimal(8), holding_cost=Decimal("0.225"))
     >>> round(result.quantity, 2)

@@ -6,7 +6,7 @@ position rises above the reorder point again (a delivery, a transfer, a raised l
 is an immutable value, so the service layer can persist it and publish each
 :class:`ReorderAlert` through the outbox in the same transaction as the stock change.
 
-Example:
+Examples:
     >>> state = AlertState()
     >>> state, alert = check_reorder(state=state, store_id="SH01", sku="TEA",
     ...                              inventory_position=9, reorder_point=10)
@@ -128,7 +128,7 @@ def check_reorder(
 class ReorderAlertDetector:
     """A mutable convenience wrapper around :func:`check_reorder` for in-process use.
 
-    Example:
+    Examples:
         >>> det = ReorderAlertDetector()
         >>> fired = [
         ...     det.observe(store_id="S", sku="A", inventory_position=p, reorder_point=5)

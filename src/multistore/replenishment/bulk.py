@@ -5,7 +5,7 @@ the EOQ for a million pairs in about a second of pure Python, or much faster wit
 is importable (``backend="auto"``). NumPy is optional: it is imported lazily, and the pure-Python
 path gives the same numbers (to floating-point rounding).
 
-Example:
+Examples:
     >>> out = bulk_policies(demand_mean=[10.0, 2.0], demand_std=[3.0, 1.0], lead_time=4.0,
     ...                     service_level=0.95, backend="python")
     >>> [round(x, 3) for x in out.reorder_point]

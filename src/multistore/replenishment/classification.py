@@ -17,7 +17,7 @@ The cut-offs of Syntetos, Boylan and Croston (2005) are ADI = 1.32 and CV² = 0.
 | lumpy        | ≥ 1.32 | ≥ 0.49 | `tsb`              |
 | no_demand    | (no sale) | (no sale) | `tsb` (forecast 0) |
 
-Example:
+Examples:
     >>> classify(demand=[0, 0, 3, 0, 0, 4, 0, 0, 3]).demand_class
     <DemandClass.INTERMITTENT: 'intermittent'>
 """

@@ -20,7 +20,7 @@ The defining recurrences (``y_t`` demand, ``f_t`` the forecast made after period
 * TSB: at the first demand ``z = y``, ``p = 1 / `` its period number; every later period
   ``p += beta (1[y > 0] - p)`` and, on demand, ``z += alpha (y - z)``; ``f = p z``.
 
-Example:
+Examples:
     >>> fc = ses(demand=[10, 12, 8, 11], alpha=0.5)
     >>> round(fc.mean, 4)
     10.25

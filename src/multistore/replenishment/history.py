@@ -6,7 +6,7 @@ The service layer reads sales from the ledger through a port and hands them here
 **zero sales** (not missing data), several records on one day add up, and days flagged as stock-outs
 (the shelf was empty, so sales understate demand) can be excluded from the statistics.
 
-Example:
+Examples:
     >>> from datetime import date
     >>> hist = build_histories(
     ...     records=[{"store_id": "SH01", "sku": "TEA", "day": date(2024, 1, 2), "quantity": 3}],

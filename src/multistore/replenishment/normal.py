@@ -3,7 +3,7 @@
 The loss function ``G(z) = E[(Z - z)^+] = phi(z) - z * (1 - Phi(z))`` gives the expected shortage
 per unit of standard deviation; it links a fill-rate target to a safety factor.
 
-Example:
+Examples:
     >>> round(ppf(0.95), 6)
     1.644854
     >>> round(loss(0.0), 6)

@@ -11,7 +11,7 @@ Money (order, holding and stockout costs) enters as :class:`~money.money.Money` 
 :class:`~decimal.Decimal` and is converted to a float *rate* only inside the optimisation
 formulas; the figures these functions return are quantities and statistics, not amounts to book.
 
-Example:
+Examples:
     >>> result = eoq(demand_rate=1300, order_cost=Decimal("8"), holding_cost=Decimal("0.225"))
     >>> round(result.quantity, 4), round(result.cost, 4)
     (304.0468, 68.4105)

@@ -10,7 +10,7 @@ cover left); for each, sources are tried by cost per unit moved (fixed cost per 
 rate per unit and kilometre), then by distance. A move is skipped when it is farther than
 ``max_km`` or costs at least the unit purchase price.
 
-Example:
+Examples:
     >>> from multistore.geo import GeoPoint
     >>> stocks = [
     ...     StoreStock(store_id="SH", on_hand=2, inventory_position=2, reorder_point=10,

@@ -8,7 +8,7 @@ test. Distances are great-circle (haversine) km, quantised to whole metres.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import shapely
 
@@ -55,7 +55,7 @@ class StoreNetwork:
         RoutingCurrencyError: ``routing.currency_mismatch`` when stores price in different
             currencies.
 
-    Example:
+    Examples:
         >>> net = StoreNetwork([CandidateStore(store_id="S1", location=(31.2, 121.4))])
         >>> net.index_of["S1"]
         0
@@ -148,6 +148,7 @@ class StoreNetwork:
         excluded: frozenset[str],
         skus: set[str],
         home: int | None = None,
+        stock: Sequence[Mapping[str, int]] | None = None,
     ) -> Eligibility:
         """Find the stores that may ship to ``destination`` and hold at least one of ``skus``.
 
@@ -156,6 +157,7 @@ class StoreNetwork:
             excluded: Store ids not to use.
             skus: The SKUs of the order; stores holding none of them are skipped silently.
             home: A store that is eligible at distance 0 whatever its zone (the pickup store).
+            stock: Per-store stock overriding the stores' own (network order), for batches.
         """
         out = Eligibility()
         lat2 = math.radians(destination.lat)
@@ -164,10 +166,16 @@ class StoreNetwork:
         near = self._near(destination)
         out.unreachable = len(self.stores) - len(near)
         stores = self.stores
+        sin = math.sin
+        asin = math.asin
+        sqrt = math.sqrt
+        two_r = 2000.0 * EARTH_RADIUS_KM
         for i in near:
             s = stores[i]
-            stock = s.stock
-            if not any(k in stock for k in skus):
+            if stock is None:
+                if s.stock.keys().isdisjoint(skus):
+                    continue
+            elif not any(stock[i].get(k, 0) > 0 for k in skus):
                 continue
             if s.store_id in excluded:
                 out.reasons[i] = "excluded"
@@ -179,7 +187,9 @@ class StoreNetwork:
             if not s.delivers:
                 out.reasons[i] = "does not deliver"
                 continue
-            d = distance_m(s.geo, lat2, lon2, cos2)
+            lat1, lon1, cos1 = s.geo
+            h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
+            d = round(two_r * asin(min(1.0, sqrt(h))))
             if s.max_radius_km is not None and d > s.max_radius_km * 1000.0:
                 out.reasons[i] = f"beyond its {s.max_radius_km:g} km delivery radius"
                 continue

@@ -101,69 +101,77 @@ def _to_nano(value: Decimal, scale: int, what: str) -> int:
     return int(exact)
 
 
-def _currency_code(value: object) -> str:
-    return _currency(value).value  # type: ignore[arg-type]
+Rate = Money | Decimal | str | int
+"""A cost amount in major units: Money, Decimal, str or int (never a float)."""
 
 
-def _rate_converter(name: str) -> attrs.Converter:  # type: ignore[type-arg]
-    def convert(value: object, self_: ShipmentCosts) -> Decimal:
-        dec, cur = _rate(value, name)
-        if cur is not None and cur != self_.currency:
-            raise RoutingValidationError(
-                f"{name} is in {cur} but the costs are in {self_.currency}; pass "
-                f"currency={cur!r} or convert the amount",
-                code="routing.currency_mismatch",
-            )
-        return dec
-
-    return attrs.Converter(convert, takes_self=True)  # type: ignore[misc]
-
-
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, init=False)
 class ShipmentCosts:
     """Cost parameters of shipments from one store (all amounts in major units, e.g. yuan).
 
     Each rate accepts ``Money``, ``str``, ``int`` or ``Decimal`` (never a float).
 
-    Attributes:
-        currency: ISO 4217 code of every rate (default ``"CNY"``).
+    Args:
         base: Fixed cost of one shipment (¥6).
         per_km: Cost per km of the shipment (¥0.01 per km).
         per_unit: Handling cost per unit (¥0.20).
         per_unit_km: Cost per unit per km (¥0.002); sub-fen rates are exact.
+        currency: ISO 4217 code; defaults to the Money arguments' currency, else ``"CNY"``.
 
     Raises:
         RoutingValidationError: ``routing.invalid_cost`` for a float, a negative amount or a rate
-            finer than 10⁻⁹ minor unit per metre; ``routing.currency_mismatch`` when a Money
-            rate is in another currency than ``currency``.
+            finer than 10⁻⁹ minor unit per metre; ``routing.currency_mismatch`` when rates are
+            in different currencies.
 
-    Example:
+    Examples:
         >>> ShipmentCosts(base="6", per_km="0.01", per_unit="0.2", per_unit_km="0.002").base
         Decimal('6')
     """
 
-    currency: str = attrs.field(default="CNY", converter=_currency_code)
-    base: Decimal = attrs.field(default=Decimal(0), converter=_rate_converter("base"))
-    per_km: Decimal = attrs.field(default=Decimal(0), converter=_rate_converter("per_km"))
-    per_unit: Decimal = attrs.field(default=Decimal(0), converter=_rate_converter("per_unit"))
-    per_unit_km: Decimal = attrs.field(
-        default=Decimal(0), converter=_rate_converter("per_unit_km")
-    )
-    nano: tuple[int, int, int, int] = attrs.field(init=False, eq=False, repr=False)
+    currency: str
+    base: Decimal
+    per_km: Decimal
+    per_unit: Decimal
+    per_unit_km: Decimal
+    nano: tuple[int, int, int, int] = attrs.field(eq=False, repr=False)
     """(base, per metre, per unit, per unit per metre) in nano-minor units."""
 
-    def __attrs_post_init__(self) -> None:
-        mpm = minor_per_major(self.currency)
+    def __init__(
+        self,
+        base: Rate = 0,
+        per_km: Rate = 0,
+        per_unit: Rate = 0,
+        per_unit_km: Rate = 0,
+        currency: str | None = None,
+    ) -> None:
+        rates = {"base": base, "per_km": per_km, "per_unit": per_unit, "per_unit_km": per_unit_km}
+        decs: dict[str, Decimal] = {}
+        cur = None if currency is None else _currency(currency).value
+        for name, value in rates.items():
+            dec, money_cur = _rate(value, name)
+            if money_cur is not None:
+                if cur is not None and money_cur != cur:
+                    raise RoutingValidationError(
+                        f"{name} is in {money_cur} but the costs are in {cur}; use one currency",
+                        code="routing.currency_mismatch",
+                    )
+                cur = money_cur
+            decs[name] = dec
+        cur = cur or "CNY"
+        mpm = minor_per_major(cur)
         fixed_scale = mpm * NANO
         per_metre_scale = mpm * NANO // 1000
+        object.__setattr__(self, "currency", cur)
+        for name, dec in decs.items():
+            object.__setattr__(self, name, dec)
         object.__setattr__(
             self,
             "nano",
             (
-                _to_nano(self.base, fixed_scale, "base"),
-                _to_nano(self.per_km, per_metre_scale, "per_km"),
-                _to_nano(self.per_unit, fixed_scale, "per_unit"),
-                _to_nano(self.per_unit_km, per_metre_scale, "per_unit_km"),
+                _to_nano(decs["base"], fixed_scale, "base"),
+                _to_nano(decs["per_km"], per_metre_scale, "per_km"),
+                _to_nano(decs["per_unit"], fixed_scale, "per_unit"),
+                _to_nano(decs["per_unit_km"], per_metre_scale, "per_unit_km"),
             ),
         )
 
@@ -241,7 +249,7 @@ def shipment_cost(
     Returns:
         The shipment cost rounded half-up to the minor unit.
 
-    Example:
+    Examples:
         >>> from multistore.routing import CandidateStore
         >>> s = CandidateStore(store_id="S1", location=(31.2, 121.4), stock={"A": 5},
         ...     costs=ShipmentCosts(base="6", per_km="0.01", per_unit="0.2", per_unit_km="0.002"))
@@ -261,7 +269,9 @@ def shipment_cost(
     return from_minor(round_shipment_cost(exact), cur)
 
 
-def terms_nano(model: CostModel, store: CandidateStore, d_m: int) -> tuple[int, int, dict[str, int]]:
+def terms_nano(
+    model: CostModel, store: CandidateStore, d_m: int
+) -> tuple[int, int, dict[str, int]]:
     """Ask a custom model for its terms and convert them to exact nano-minor integers."""
     t = model.terms(store=store, distance_km=d_m / 1000.0)
     fixed = _to_nano(_rate(t.fixed, "fixed cost")[0], NANO, "fixed cost")

@@ -37,7 +37,7 @@ class RoutingPolicy(BaseModel):
         RoutingValidationError: ``routing.invalid_policy`` listing every invalid field in
             ``details["errors"]``.
 
-    Example:
+    Examples:
         >>> RoutingPolicy.load({"mode": "fast", "split_penalty": "2.50"}).split_penalty
         Decimal('2.50')
     """
@@ -48,7 +48,7 @@ class RoutingPolicy(BaseModel):
     split_penalty: Decimal = Field(default=Decimal(0), ge=0)
     allow_partial: bool = True
     max_shipments: int | None = Field(default=None, ge=1)
-    node_budget: int = Field(default=20_000, ge=1)
+    node_budget: int = Field(default=5_000, ge=1)
     pickup_transfers: bool = False
     explain: bool = True
 

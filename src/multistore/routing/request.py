@@ -63,8 +63,10 @@ def to_zone(value: object, what: str = "zone") -> BaseGeometry | None:
             geom = value
         elif isinstance(value, str):
             text = value.strip()
-            geom = shapely.geometry.shape(json.loads(text)) if text.startswith("{") else (
-                shapely.from_wkt(text)
+            geom = (
+                shapely.geometry.shape(json.loads(text))
+                if text.startswith("{")
+                else (shapely.from_wkt(text))
             )
         elif isinstance(value, Mapping):
             geom = shapely.geometry.shape(value)
@@ -145,7 +147,7 @@ def _zone(value: object) -> BaseGeometry | None:
     return to_zone(value)
 
 
-@attrs.frozen(slots=True, kw_only=True, eq=False)
+@attrs.frozen(slots=True, eq=False)
 class CandidateStore:
     """A store that may fulfil the order.
 
@@ -258,8 +260,7 @@ class RouteRequest:
         for sku, store in (pins or {}).items():
             if sku not in known:
                 raise RoutingValidationError(
-                    f"pin names SKU {sku!r} which is not in the order; pin one of "
-                    f"{sorted(known)}",
+                    f"pin names SKU {sku!r} which is not in the order; pin one of {sorted(known)}",
                     code="routing.unknown_sku",
                     details={"sku": sku},
                 )

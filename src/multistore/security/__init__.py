@@ -1,6 +1,6 @@
 """Security: role-based authorisation and the audit log's hash chain.
 
-Example:
+Examples:
     >>> from multistore.security import RoleBasedAuthorizer
     >>> "store_manager" in RoleBasedAuthorizer().roles
     True

@@ -6,7 +6,7 @@ entries, and :func:`verify_chain` can check any of them. The hash is SHA-256 ove
 document of the entry's fields (sorted keys, no spaces, UTC timestamp with microseconds) plus the
 previous entry's hash: changing, removing or reordering any entry breaks every later link.
 
-Example:
+Examples:
     >>> from datetime import UTC, datetime
     >>> at = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
     >>> first = chain_entry(sequence=1, occurred_at=at, actor_id="u1", action="stores.create",
@@ -167,7 +167,7 @@ def first_break(entries: Sequence[AuditEntry], *, prev_hash: str | None = None) 
 def verify_chain(entries: Sequence[AuditEntry], *, prev_hash: str | None = None) -> bool:
     """Return whether ``entries`` form an intact chain (see :func:`first_break`).
 
-    Example:
+    Examples:
         >>> verify_chain([])
         True
     """

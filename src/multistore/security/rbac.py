@@ -7,7 +7,7 @@ when one of its grants holds a role whose patterns match the action and the gran
 reaches the scope of the call (HQ reaches everything, a region reaches its stores, a store
 only itself).
 
-Example:
+Examples:
     >>> from multistore.ports.security import Actor, Scope
     >>> auth = RoleBasedAuthorizer()
     >>> manager = Actor.with_role("u1", "store_manager", Scope.of_store("SH-001", region="east"))
@@ -70,7 +70,7 @@ DEFAULT_ROLES: Mapping[str, frozenset[str]] = {
 def matches(pattern: str, action: str) -> bool:
     """Whether a permission ``pattern`` covers ``action``.
 
-    Example:
+    Examples:
         >>> matches("inventory.*", "inventory.reserve"), matches("*.read", "orders.read")
         (True, True)
         >>> matches("orders.*", "inventory.reserve")

@@ -24,7 +24,7 @@ def relay_outbox(uow_factory: UnitOfWorkFactory, bus: EventBus, *, limit: int = 
     Returns:
         How many events were published.
 
-    Example:
+    Examples:
         >>> from multistore.adapters.memory import MemoryStorage
         >>> from multistore.adapters.events import InProcessEventBus
         >>> relay_outbox(MemoryStorage().unit_of_work, InProcessEventBus())

@@ -90,7 +90,7 @@ def _period_tuple(periods: Iterable[OpeningPeriod]) -> tuple[OpeningPeriod, ...]
 class OpeningHours:
     """A weekly timetable in the store's own time zone.
 
-    Example:
+    Examples:
         >>> hours = OpeningHours.daily(time(9), time(21), timezone="Asia/Shanghai")
         >>> from datetime import UTC
         >>> hours.is_open(datetime(2026, 11, 25, 4, 0, tzinfo=UTC))  # 12:00 in Shanghai

@@ -78,7 +78,7 @@ class StoreService:
             ConflictError: ``store.duplicate`` when the id exists.
             PermissionDeniedError: when the actor may not create stores in the region.
 
-        Example:
+        Examples:
             >>> ms.stores.create(actor=SYSTEM_ACTOR, store_id="SH-001", ...)  # doctest: +SKIP
         """
         store = Store(

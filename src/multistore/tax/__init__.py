@@ -3,7 +3,7 @@
 The pure engine of 对账-计税-申报: it turns priced, paid and refunded orders into figures
 finance can book and file, exact to the fen on every line, invoice and report.
 
-Example:
+Examples:
     >>> from datetime import date
     >>> from multistore.money import money
     >>> order = TaxOrder(

@@ -20,7 +20,7 @@ Rules:
 * Platform service fees and commissions do not change what the customer pays; they are costs of
   the line, reported for margin and the platform income report.
 
-Example:
+Examples:
     >>> from multistore.money import money
     >>> lines = [
     ...     OrderLine(line_id="a", quantity=1, amount=money("60.00"), tax_category="general"),
@@ -382,7 +382,7 @@ def allocate_minor_lines(  # noqa: PLR0912 - fast path, eligible lines and carry
     Raises:
         AllocationError: ``tax.allocation_exceeds`` when a discount exceeds what the lines hold.
 
-    Example:
+    Examples:
         >>> allocate_minor_lines(amounts=[600, 400], adjustments=[(Effect.DISCOUNT, 101)])
         [[61, 40]]
     """

@@ -6,7 +6,7 @@ validated by pydantic and checked for gaps and overlaps per category. The defaul
 the rates of PRC VAT at the time of writing (see :func:`default_rate_table` for the sources); load
 your own with :func:`load_rate_table` when rules change.
 
-Example:
+Examples:
     >>> from datetime import date
     >>> table = default_rate_table()
     >>> table.lookup(category="general", on=date(2026, 5, 1)).rate
@@ -236,7 +236,7 @@ def load_rate_table(data: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str)
         RateTableError: ``tax.rate_table`` for invalid fields (every one listed in
             ``details["errors"]``), ``tax.rate_gap`` / ``tax.rate_overlap`` for bad intervals.
 
-    Example:
+    Examples:
         >>> t = load_rate_table(
         ...     "entries:\n- {category: food, rate: '0.09', valid_from: 2019-04-01}\n"
         ... )

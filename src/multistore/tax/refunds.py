@@ -9,7 +9,7 @@ amount exactly: the order and all its refunds sum to zero.
 VAT is reversed from the original sale's figures (same rate, same rounding), never recomputed,
 which is what a red-letter invoice needs.
 
-Example:
+Examples:
     >>> unit_slice(total=1000, quantity=3, start=0, count=1)
     334
     >>> unit_slice(total=1000, quantity=3, start=1, count=2)

@@ -9,7 +9,7 @@ so ``net + tax == gross`` on every line and the header tax is the sum of the lin
 construction. Price-exclusive lines compute ``tax = round_half_up(net * rate)`` and
 ``gross = net + tax``. Exempt and zero-rated lines carry no tax.
 
-Example:
+Examples:
     >>> from fractions import Fraction
     >>> vat_split_minor(11300, Fraction(13, 100))
     (10000, 1300)

@@ -3,7 +3,7 @@
 Every builder takes the ids it needs and sensible keyword overrides, so a test can say only what
 matters to it.
 
-Example:
+Examples:
     >>> store = sample_store("SH-001", region="east")
     >>> store.region
     'east'

@@ -1,6 +1,6 @@
 """Deterministic test doubles for the :mod:`multistore.ports.clock` ports.
 
-Example:
+Examples:
     >>> clock = FixedClock()
     >>> ids = SequentialIdFactory()
     >>> ids.new_id("ord"), ids.new_id("ord")

@@ -19,7 +19,7 @@ class InProcessEventBus:
     A handler that raises is logged (logger ``multistore.adapters.events.inprocess``) and counted
     in :attr:`failures`; the other handlers still receive the event.
 
-    Example:
+    Examples:
         >>> bus = InProcessEventBus()
         >>> seen = []
         >>> bus.subscribe("*", lambda event: seen.append(event.type))

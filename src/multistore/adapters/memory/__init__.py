@@ -1,6 +1,6 @@
 """In-memory adapters: the reference implementation of every storage port, and the test fakes.
 
-Example:
+Examples:
     >>> from multistore.adapters.memory import MemoryStorage
     >>> storage = MemoryStorage()
     >>> factory = storage.unit_of_work

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from multistore.catalog.model import Product
-from multistore.inventory.model import Reservation, StockLevel, StockMovement
+from multistore.inventory.model import Reservation, StockLevel, StockMovement, Transfer
 from multistore.members.model import Member
 from multistore.orders.model import Order
 from multistore.ports.events import OutboxRecord
@@ -33,6 +33,8 @@ class MemoryState:
     ledger: dict[Pair, tuple[StockMovement, ...]] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
     active_reservations: dict[str, str] = field(default_factory=dict)
+    transfers: dict[str, Transfer] = field(default_factory=dict)
+    open_transfers: dict[str, str] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     order_keys: dict[Pair, tuple[str, str]] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
@@ -135,6 +137,8 @@ class Transaction:
         self.ledger = Overlay(state.ledger)
         self.reservations = Overlay(state.reservations)
         self.active_reservations = Overlay(state.active_reservations)
+        self.transfers = Overlay(state.transfers)
+        self.open_transfers = Overlay(state.open_transfers)
         self.orders = Overlay(state.orders)
         self.order_keys = Overlay(state.order_keys)
         self.members = Overlay(state.members)
@@ -152,6 +156,8 @@ class Transaction:
             self.ledger,
             self.reservations,
             self.active_reservations,
+            self.transfers,
+            self.open_transfers,
             self.orders,
             self.order_keys,
             self.members,

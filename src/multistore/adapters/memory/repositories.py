@@ -21,6 +21,15 @@ from multistore.inventory.model import (
     ReservationStatus,
     StockLevel,
     StockMovement,
+    Transfer,
+    TransferStatus,
+)
+from multistore.inventory.transfers import (
+    transfer_closed,
+    transfer_conflict,
+    transfer_movement,
+    transfer_not_found,
+    transfer_short,
 )
 from multistore.members.model import Member
 from multistore.orders.model import Order, OrderStatus
@@ -327,6 +336,79 @@ class MemoryStockRepository(_Repository):
             if res is not None and res.expires_at is not None and res.expires_at <= now:
                 due.append(res)
         return [self._unhold(res, ReservationStatus.EXPIRED) for res in sorted(due, key=_by_key)]
+
+    # --- transfers ---------------------------------------------------------------------------
+
+    def ship_transfer(self, transfer: Transfer, *, actor_id: str = "system") -> Transfer:
+        """Ship a transfer: ``transfer_out`` at the source, units in transit (see the port)."""
+        tx = self._tx()
+        existing = tx.transfers.get(transfer.id)
+        if existing is not None:
+            if existing.same_shipment(transfer):
+                return existing
+            raise transfer_conflict(transfer.id)
+        level = self.get(transfer.from_store, transfer.sku)
+        free = level.on_hand - level.reserved
+        if free < transfer.quantity:
+            raise transfer_short(transfer, free)
+        stored = attrs.evolve(transfer, status=TransferStatus.IN_TRANSIT, closed_at=None)
+        self.record(
+            transfer_movement(stored, MovementKind.TRANSFER_OUT, stored.shipped_at, actor_id)
+        )
+        tx.transfers.set(stored.id, stored)
+        tx.open_transfers.set(stored.id, stored.id)
+        return stored
+
+    def _close_transfer(
+        self, transfer_id: str, to: TransferStatus, at: datetime, actor_id: str
+    ) -> Transfer:
+        tx = self._tx()
+        current = self.get_transfer(transfer_id)
+        if current.status is to:
+            return current
+        if current.status is not TransferStatus.IN_TRANSIT:
+            raise transfer_closed(current, to)
+        closed = attrs.evolve(current, status=to, closed_at=at)
+        self.record(transfer_movement(closed, MovementKind.TRANSFER_IN, at, actor_id))
+        tx.transfers.set(transfer_id, closed)
+        tx.open_transfers.delete(transfer_id)
+        return closed
+
+    def receive_transfer(
+        self, transfer_id: str, *, at: datetime, actor_id: str = "system"
+    ) -> Transfer:
+        """Land an in-transit transfer at its destination (idempotent once received)."""
+        return self._close_transfer(transfer_id, TransferStatus.RECEIVED, at, actor_id)
+
+    def cancel_transfer(
+        self, transfer_id: str, *, at: datetime, actor_id: str = "system"
+    ) -> Transfer:
+        """Return an in-transit transfer to its source (idempotent once cancelled)."""
+        return self._close_transfer(transfer_id, TransferStatus.CANCELLED, at, actor_id)
+
+    def get_transfer(self, transfer_id: str) -> Transfer:
+        """Return a transfer; ``stock.transfer_not_found`` if unknown."""
+        found = self._tx().transfers.get(transfer_id)
+        if found is None:
+            raise transfer_not_found(transfer_id)
+        return found
+
+    def transfers_in_transit(
+        self, *, sku: str | None = None, store_id: str | None = None
+    ) -> Sequence[Transfer]:
+        """Return the transfers still in transit, sorted by id."""
+        tx = self._tx()
+        out: list[Transfer] = []
+        for transfer_id in sorted(tx.open_transfers.iter_keys()):
+            found = tx.transfers.get(transfer_id)
+            if found is None:
+                continue
+            if sku is not None and found.sku != sku:
+                continue
+            if store_id is not None and store_id not in (found.from_store, found.to_store):
+                continue
+            out.append(found)
+        return out
 
 
 def _by_key(res: Reservation) -> str:

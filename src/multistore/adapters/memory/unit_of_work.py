@@ -43,7 +43,7 @@ class MemoryStorage:
         lock_timeout: Seconds a unit of work waits for another one to finish before raising
             :class:`~multistore.errors.TransientStorageError`.
 
-    Example:
+    Examples:
         >>> storage = MemoryStorage()
         >>> with storage.unit_of_work() as uow:
         ...     uow.stores.list()

@@ -7,7 +7,7 @@ succeeded; a failed one stays pending and is claimed again by :meth:`RedisStream
 once it has been idle for ``reclaim_idle_ms``. Delivery is therefore at-least-once; handlers
 must be idempotent on ``event.id`` (the outbox relay may also publish an event twice).
 
-Example:
+Examples:
     >>> bus = RedisStreamsEventBus.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
     >>> bus.subscribe("stock.reserved", print)  # doctest: +SKIP
     >>> bus.publish(event)  # doctest: +SKIP

@@ -7,7 +7,7 @@ the totals (``#交易合计：3笔，商家实收共330.00元，...``), which ar
 Values may end in a tab; refunds are negative; the service fee (服务费) is negative when charged.
 Columns are found by header name (full-width or ASCII parentheses both match).
 
-Example:
+Examples:
     >>> text = (
     ...     "#支付宝业务明细查询\n"
     ...     "商户订单号,业务类型,完成时间,订单金额（元）,商家实收（元）,服务费（元）,"

@@ -3,7 +3,7 @@ r"""A configurable CSV mapping for marketplace settlement statements (Meituan, E
 Describe the file once as a :class:`GenericBillMapping` (a pydantic model, loadable from a dict,
 JSON or YAML) and parse every statement with it.
 
-Example:
+Examples:
     >>> mapping = GenericBillMapping(
     ...     platform="meituan",
     ...     columns={"order_id": "订单号", "amount": "结算金额", "fee": "佣金",

@@ -5,7 +5,7 @@ WeChat Pay prefixes to stop spreadsheets from mangling long numbers; the file ma
 UTF-8 BOM. After the detail rows comes the summary section (``总交易单数,应结订单总金额,...``)
 whose totals are checked against the rows.
 
-Example:
+Examples:
     >>> text = (
     ...     "交易时间,商户订单号,交易状态,货币种类,应结订单金额,退款金额,手续费\n"
     ...     "`2026-11-02 10:00:00,`O1,`SUCCESS,`CNY,`100.00,`0.00,`0.60000\n"

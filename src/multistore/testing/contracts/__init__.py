@@ -4,7 +4,7 @@ The classes are not collected by pytest on their own (their names do not start w
 Subclass one (or :class:`StorageContract`, which combines them all) in your test module and tell
 it how to build your storage:
 
-Example:
+Examples:
     >>> from multistore.adapters.memory import MemoryStorage
     >>> from multistore.testing.contracts import StorageContract
     >>> class TestMemoryStorage(StorageContract):
@@ -24,6 +24,7 @@ from multistore.testing.contracts.orders import OrderRepositoryContract
 from multistore.testing.contracts.outbox import OutboxContract
 from multistore.testing.contracts.stock import StockRepositoryContract
 from multistore.testing.contracts.stores import StoreRepositoryContract
+from multistore.testing.contracts.transfers import TransferContract
 from multistore.testing.contracts.unit_of_work import UnitOfWorkContract
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "StockRepositoryContract",
     "StorageContract",
     "StoreRepositoryContract",
+    "TransferContract",
     "UnitOfWorkContract",
 ]
 
@@ -44,6 +46,7 @@ class StorageContract(
     StoreRepositoryContract,
     ProductRepositoryContract,
     StockRepositoryContract,
+    TransferContract,
     OrderRepositoryContract,
     MemberRepositoryContract,
     OutboxContract,

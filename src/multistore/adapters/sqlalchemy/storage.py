@@ -1,0 +1,468 @@
+"""The SQL storage: engine, unit of work, bounded retries and the PII cipher.
+
+:class:`SqlUnitOfWork` implements :class:`multistore.ports.storage.UnitOfWork`. It opens its
+transaction lazily, at the first statement, on one pooled connection:
+
+* SQLite: ``BEGIN IMMEDIATE`` (the write lock up front, waiting up to the busy timeout), except in
+  a read-only unit of work or a second unit of work opened by the same thread while its first one
+  holds the write lock, which use ``BEGIN DEFERRED`` so they cannot wait on themselves.
+* PostgreSQL: ``READ COMMITTED``; row locks come from the conditional UPDATEs themselves.
+
+Driver errors are translated (:mod:`multistore.adapters.sqlalchemy.errors`) but not retried: a
+retry needs the caller's whole function, which :meth:`SqlStorage.run_in_transaction` has.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+import attrs
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy import exc as sa_exc
+
+from multistore.adapters.sqlalchemy import tables as t
+from multistore.adapters.sqlalchemy.cipher import AesGcmCipher, Cipher, key_from_file, new_key
+from multistore.adapters.sqlalchemy.engine import EngineSettings, build_engine
+from multistore.adapters.sqlalchemy.errors import is_transient, translate, translating
+from multistore.adapters.sqlalchemy.migrate import migrate as run_migrations
+from multistore.adapters.sqlalchemy.outbox import SqlAuditLog, SqlOutbox
+from multistore.adapters.sqlalchemy.repositories import (
+    SqlMemberRepository,
+    SqlOrderRepository,
+    SqlProductRepository,
+    SqlStoreRepository,
+    dialect_insert,
+)
+from multistore.adapters.sqlalchemy.transfers import SqlStockWithTransfersRepository
+from multistore.errors import StorageError, TransientStorageError, ValidationError
+from multistore.ports.events import Outbox
+from multistore.ports.security import AuditLog
+from multistore.ports.storage import (
+    MemberRepository,
+    OrderRepository,
+    ProductRepository,
+    StockRepository,
+    StoreRepository,
+)
+
+if TYPE_CHECKING:
+    from multistore.ports.storage import Storage, UnitOfWorkFactory
+
+__all__ = ["RetryPolicy", "SqlStorage", "SqlUnitOfWork", "create_storage"]
+
+T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How :meth:`SqlStorage.run_in_transaction` retries transient failures.
+
+    Attempt ``n`` (from 1) that fails transiently waits ``min(max_delay, base_delay * 2**(n-1))``
+    scaled by a random factor in ``[0.5, 1.5)`` (jitter, so colliding writers spread out), then
+    the whole function runs again; after ``attempts`` tries the last error is raised as
+    :class:`~multistore.errors.TransientStorageError`.
+
+    Attributes:
+        attempts: Total tries, at least 1.
+        base_delay: First back-off in seconds.
+        max_delay: Longest back-off in seconds.
+        sleep: Called with each delay (replace it in tests).
+        rng: Source of jitter.
+    """
+
+    attempts: int = 5
+    base_delay: float = 0.01
+    max_delay: float = 0.5
+    sleep: Callable[[float], None] = attrs.field(default=time.sleep, eq=False)
+    rng: random.Random = attrs.field(factory=random.Random, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        n = self.attempts
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValidationError(
+                f"retry attempts must be an int >= 1, got {self.attempts!r}",
+                code="storage.invalid_retry",
+            )
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (from 1)."""
+        ceiling = min(self.max_delay, self.base_delay * (2.0 ** (attempt - 1)))
+        return ceiling * (0.5 + self.rng.random())
+
+
+class SqlUnitOfWork:
+    """One atomic business transaction over every SQL repository.
+
+    Use as ``with storage.unit_of_work() as uow: ...; uow.commit()``. Leaving the block without
+    committing (or by an exception) rolls back. After :meth:`commit` or :meth:`rollback` the unit
+    stays usable; the next statement opens a new transaction.
+
+    Attributes:
+        stores: Store repository.
+        products: Product repository.
+        stock: Stock levels, ledger and reservations.
+        orders: Orders.
+        members: Members (PII encrypted).
+        outbox: Transactional outbox.
+        audit: Hash-chained audit log.
+    """
+
+    def __init__(self, storage: SqlStorage, *, read_only: bool = False) -> None:
+        self._storage = storage
+        self._read_only = read_only
+        self._conn: Connection | None = None
+        self._open = False
+        self._holds_writer_mark = False
+        self.tx_flags: dict[str, Any] = {}
+        self.stores: StoreRepository = SqlStoreRepository(self)
+        self.products: ProductRepository = SqlProductRepository(self)
+        self.stock: StockRepository = SqlStockWithTransfersRepository(self)
+        self.orders: OrderRepository = SqlOrderRepository(self)
+        self.members: MemberRepository = SqlMemberRepository(self)
+        self.outbox: Outbox = SqlOutbox(self)
+        self.audit: AuditLog = SqlAuditLog(self)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._storage.dialect
+
+    @property
+    def cipher(self) -> Cipher:
+        """The storage's cipher for personal fields."""
+        return self._storage.cipher
+
+    def __enter__(self) -> Self:
+        """Open the unit of work (the transaction itself starts at the first statement)."""
+        if self._open:
+            raise StorageError(
+                "this unit of work is already open", code="storage.nested_unit_of_work"
+            )
+        self._open = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back anything not committed and return the connection to the pool."""
+        if not self._open:
+            return
+        self._open = False
+        conn, self._conn = self._conn, None
+        try:
+            if conn is not None:
+                try:
+                    if conn.in_transaction():
+                        conn.rollback()
+                finally:
+                    conn.close()
+        except sa_exc.SQLAlchemyError as error:
+            if exc is None:
+                raise translate(error, action="rolling back") from error
+            _log.warning("rollback after an error failed: %s", error)
+        finally:
+            self._end_transaction()
+
+    def connection(self) -> Connection:
+        """Return the connection, beginning the transaction if none is open.
+
+        Raises:
+            StorageError: ``storage.no_transaction`` outside the ``with`` block.
+        """
+        if not self._open:
+            raise StorageError(
+                "this unit of work is not open; use it as `with storage.unit_of_work() as uow:`",
+                code="storage.no_transaction",
+            )
+        conn = self._conn
+        if conn is None:
+            with translating("connecting to the database"):
+                conn = self._conn = self._storage.engine.connect()
+        if not conn.in_transaction():
+            mode = "IMMEDIATE"
+            if self.dialect == "sqlite":
+                if self._read_only or self._storage._thread_holds_writer():
+                    mode = "DEFERRED"
+                else:
+                    self._storage._mark_writer(1)
+                    self._holds_writer_mark = True
+            conn.execution_options(multistore_begin=mode)
+            try:
+                with translating("beginning a transaction"):
+                    conn.begin()
+            except BaseException:
+                self._end_transaction()
+                raise
+        return conn
+
+    def _end_transaction(self) -> None:
+        self.tx_flags = {}
+        if self._holds_writer_mark:
+            self._holds_writer_mark = False
+            self._storage._mark_writer(-1)
+
+    def commit(self) -> None:
+        """Make every change of this unit of work durable, atomically.
+
+        Raises:
+            TransientStorageError: the database was busy; nothing was committed.
+            StorageError: ``storage.no_transaction`` outside the ``with`` block.
+        """
+        if not self._open:
+            raise StorageError(
+                "this unit of work is not open; use it as `with storage.unit_of_work() as uow:`",
+                code="storage.no_transaction",
+            )
+        conn = self._conn
+        if conn is not None and conn.in_transaction():
+            try:
+                with translating("committing"):
+                    conn.commit()
+            finally:
+                self._end_transaction()
+
+    def rollback(self) -> None:
+        """Discard every uncommitted change; the unit of work stays open."""
+        conn = self._conn
+        if conn is not None and conn.in_transaction():
+            try:
+                with translating("rolling back"):
+                    conn.rollback()
+            finally:
+                self._end_transaction()
+
+
+class SqlStorage:
+    """A SQLite or PostgreSQL storage; build it with :func:`create_storage`.
+
+    Attributes:
+        engine: The SQLAlchemy engine (for tooling and tests; services never touch it).
+        retry: The policy of :meth:`run_in_transaction`.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        settings: EngineSettings | None = None,
+        cipher: Cipher | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.engine = engine
+        self.retry = retry or RetryPolicy()
+        self._settings = settings or EngineSettings()
+        self._cipher = cipher
+        self._cipher_lock = threading.Lock()
+        self._writers = threading.local()
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @property
+    def schema(self) -> str | None:
+        """The PostgreSQL schema in use (``None`` for the default search path)."""
+        return self._settings.schema
+
+    def _thread_holds_writer(self) -> bool:
+        return int(getattr(self._writers, "depth", 0)) > 0
+
+    def _mark_writer(self, delta: int) -> None:
+        self._writers.depth = int(getattr(self._writers, "depth", 0)) + delta
+
+    def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """Return a new unit of work (use it as a context manager).
+
+        Args:
+            read_only: On SQLite, begin with ``BEGIN DEFERRED`` instead of ``BEGIN IMMEDIATE``
+                so the unit never waits for the write lock (it must then not write).
+        """
+        return SqlUnitOfWork(self, read_only=read_only)
+
+    def run_in_transaction(self, fn: Callable[[SqlUnitOfWork], T], *, read_only: bool = False) -> T:
+        """Run ``fn`` in a unit of work and commit, retrying transient failures as a whole.
+
+        ``fn`` may run more than once, so it must not have side effects outside the unit of
+        work (or they must be idempotent). Errors that are not transient (insufficient stock,
+        conflicts, validation) are raised at once.
+
+        Args:
+            fn: Receives the unit of work; its return value is returned after the commit.
+            read_only: See :meth:`unit_of_work`.
+
+        Raises:
+            TransientStorageError: still busy, deadlocked or failing serialisation after
+                ``retry.attempts`` tries.
+
+        Examples:
+            >>> storage = create_storage("sqlite://")
+            >>> storage.run_in_transaction(lambda uow: len(uow.stores.list()))
+            0
+            >>> storage.close()
+        """
+        policy = self.retry
+        attempt = 1
+        while True:
+            try:
+                with self.unit_of_work(read_only=read_only) as uow:
+                    result = fn(uow)
+                    uow.commit()
+                return result
+            except (TransientStorageError, sa_exc.DBAPIError) as exc:
+                if not is_transient(exc):
+                    if isinstance(exc, sa_exc.DBAPIError):
+                        raise translate(exc) from exc
+                    raise
+                if attempt >= policy.attempts:
+                    raise TransientStorageError(
+                        f"the database stayed busy or deadlocked through {attempt} attempts; "
+                        "nothing was committed, retry the call later",
+                        code="storage.retries_exhausted",
+                        details={"attempts": attempt},
+                    ) from exc
+                policy.sleep(policy.delay(attempt))
+                attempt += 1
+
+    @property
+    def cipher(self) -> Cipher:
+        """The cipher for personal fields (resolved on first use; see :mod:`.cipher`)."""
+        if self._cipher is None:
+            with self._cipher_lock:
+                if self._cipher is None:
+                    self._cipher = self._default_cipher()
+        return self._cipher
+
+    def _default_cipher(self) -> Cipher:
+        from_env = AesGcmCipher.from_env()
+        if from_env is not None:
+            return from_env
+        path = self._settings.sqlite_path
+        if path is not None:
+            return AesGcmCipher(key_from_file(path.with_name(path.name + ".key")))
+        _log.warning(
+            "no MULTISTORE_PII_KEY set: member PII is encrypted with a key kept in the "
+            "database itself; set MULTISTORE_PII_KEY in production"
+        )
+        return AesGcmCipher(self._stored_key())
+
+    def _stored_key(self) -> str:
+        def load(uow: SqlUnitOfWork) -> str:
+            conn = uow.connection()
+            stmt = (
+                dialect_insert(uow.dialect, t.settings)
+                .values(name="pii_key", value=new_key())
+                .on_conflict_do_nothing()
+            )
+            conn.execute(stmt)
+            return str(
+                conn.execute(
+                    select(t.settings.c.value).where(t.settings.c.name == "pii_key")
+                ).scalar_one()
+            )
+
+        with translating("loading the PII key"):
+            return self.run_in_transaction(load)
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest shipped revision (a no-op when up to date)."""
+        run_migrations(self.engine, schema=self._settings.schema)
+
+    def close(self) -> None:
+        """Close every pooled connection (and remove a temporary in-memory database)."""
+        self.engine.dispose()
+        if self._settings.temp_dir is not None:
+            self._settings.temp_dir.cleanup()
+            self._settings.temp_dir = None
+
+    def __enter__(self) -> Self:
+        """Use the storage as a context manager that closes it."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the storage."""
+        self.close()
+
+
+def create_storage(
+    url: str,
+    *,
+    migrate: bool = True,
+    schema: str | None = None,
+    cipher: Cipher | None = None,
+    retry: RetryPolicy | None = None,
+    busy_timeout_ms: int = 5000,
+    pool_size: int = 10,
+    max_overflow: int = 40,
+    pool_pre_ping: bool = False,
+    echo: bool = False,
+) -> SqlStorage:
+    """Open a SQLite or PostgreSQL storage and (by default) bring its schema up to date.
+
+    Args:
+        url: ``sqlite:///shop.db`` (a file), ``sqlite://`` (a private temporary database) or
+            ``postgresql+psycopg://user@host:5432/db``.
+        migrate: Apply the packaged Alembic migrations now (safe to run from many processes).
+        schema: PostgreSQL schema to use instead of ``public``.
+        cipher: Encrypts member PII; default AES-256-GCM keyed as :mod:`.cipher` describes.
+        retry: Retry policy of :meth:`SqlStorage.run_in_transaction`.
+        busy_timeout_ms: SQLite: how long a writer waits for the write lock.
+        pool_size: Connections kept open.
+        max_overflow: Extra connections allowed under load.
+        pool_pre_ping: PostgreSQL: test connections on checkout (one extra round trip each).
+        echo: Log SQL statements.
+
+    Returns:
+        The storage; close it with :meth:`SqlStorage.close`.
+
+    Raises:
+        ValidationError: ``storage.invalid_url`` for an unsupported URL.
+        StorageError: when the database cannot be reached or migrated.
+
+    Examples:
+        >>> storage = create_storage("sqlite://")
+        >>> with storage.unit_of_work() as uow:
+        ...     uow.stores.list()
+        []
+        >>> storage.close()
+    """
+    engine, settings = build_engine(
+        url,
+        schema=schema,
+        busy_timeout_ms=busy_timeout_ms,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=pool_pre_ping,
+        echo=echo,
+    )
+    storage = SqlStorage(engine, settings=settings, cipher=cipher, retry=retry)
+    if migrate:
+        try:
+            storage.migrate()
+        except BaseException:
+            storage.close()
+            raise
+    return storage
+
+
+if TYPE_CHECKING:
+
+    def _conforms(storage: SqlStorage) -> tuple[Storage, UnitOfWorkFactory]:
+        """Let mypy prove that the SQL storage and its unit of work implement the ports."""
+        return storage, storage.unit_of_work
