@@ -130,11 +130,23 @@ def _c(key: str, header: str, desc: str) -> Column:
     return Column(key, header, ColumnKind.COUNT, desc)
 
 
-def _table(
-    keys: list[tuple[str, ...]],
+def _key_and_sums(key: tuple[str, ...], sums: list[int]) -> tuple[Cell, ...]:
+    return (*key, *sums)
+
+
+def _report(
+    *,
+    name: str,
+    title: str,
+    columns: tuple[Column, ...],
     acc: dict[tuple[str, ...], list[int]],
-) -> tuple[tuple[Cell, ...], ...]:
-    return tuple((*k, *acc[k]) for k in sorted(keys))
+    currency: Currency,
+    explanation: str,
+    row: Callable[[tuple[str, ...], list[int]], tuple[Cell, ...]] = _key_and_sums,
+) -> Report:
+    """One row per key of ``acc`` in key order (``row`` makes it: by default key then sums)."""
+    rows = tuple(row(k, acc[k]) for k in sorted(acc))
+    return Report(name, title, columns, rows, currency, (explanation,))
 
 
 def _accumulate(
@@ -187,17 +199,15 @@ def vat_declaration(
         _m("gross", "价税合计 gross", "Net sales plus VAT."),
         _c("lines", "行数 lines", "Order and refund lines counted."),
     )
-    return Report(
-        "vat_declaration",
-        "VAT declaration summary",
-        columns,
-        _table(list(acc), acc),
-        cur,
-        (
-            (
-                f"Grouped by {period}, store, category and rate; refunds are negative in their "
-                "own period; every line's tax was computed per line and summed."
-            ),
+    return _report(
+        name="vat_declaration",
+        title="VAT declaration summary",
+        columns=columns,
+        acc=acc,
+        currency=cur,
+        explanation=(
+            f"Grouped by {period}, store, category and rate; refunds are negative in their "
+            "own period; every line's tax was computed per line and summed."
         ),
     )
 
@@ -280,13 +290,13 @@ def revenue_breakdown(
             "Service fees and commissions, net of reversals.",
         ),
     )
-    return Report(
-        "revenue_breakdown",
-        "Revenue and discount breakdown",
-        columns,
-        _table(list(acc), acc),
-        cur,
-        ("Discounts by kind and by funder; refunds appear in their own period.",),
+    return _report(
+        name="revenue_breakdown",
+        title="Revenue and discount breakdown",
+        columns=columns,
+        acc=acc,
+        currency=cur,
+        explanation="Discounts by kind and by funder; refunds appear in their own period.",
     )
 
 
@@ -342,13 +352,13 @@ def platform_income_report(
         _c("orders", "订单数 orders", "Orders counted."),
         _c("refund_count", "退款笔数 refunds", "Refunds counted."),
     )
-    return Report(
-        "platform_income",
-        "Platform income report",
-        columns,
-        _table(list(acc), acc),
-        cur,
-        ("Refunds reduce the period in which they happen.",),
+    return _report(
+        name="platform_income",
+        title="Platform income report",
+        columns=columns,
+        acc=acc,
+        currency=cur,
+        explanation="Refunds reduce the period in which they happen.",
     )
 
 
@@ -378,19 +388,10 @@ def income_tax_basis(
     cur = _currency(orders, refunds)
     acc: dict[tuple[str, ...], list[int]] = {}
     unknown: set[tuple[str, ...]] = set()
-    key_of: Callable[[TaxedOrder, date], tuple[str, ...]]
-    if group_by == "order":
 
-        def key_of(o: TaxedOrder, d: date) -> tuple[str, ...]:
-            return (o.order.order_id, period_of(d, period))
-    elif group_by == "store":
-
-        def key_of(o: TaxedOrder, d: date) -> tuple[str, ...]:
-            return (o.order.store_id, period_of(d, period))
-    else:
-
-        def key_of(o: TaxedOrder, d: date) -> tuple[str, ...]:
-            return ("*", period_of(d, period))
+    def key_of(o: TaxedOrder, d: date) -> tuple[str, ...]:
+        first = {"order": o.order.order_id, "store": o.order.store_id}.get(group_by, "*")
+        return (first, period_of(d, period))
 
     for o in orders:
         key = key_of(o, o.order.tax_date)
@@ -415,19 +416,18 @@ def income_tax_basis(
                     count=rl.units,
                 )
             _accumulate(acc, key, (rl.net_minor, cost_minor))
-    rows: list[tuple[Cell, ...]] = []
-    for key in sorted(acc):
-        revenue, cost = acc[key]
+
+    def row(key: tuple[str, ...], sums: list[int]) -> tuple[Cell, ...]:
+        revenue, cost = sums
         known = key not in unknown
-        rows.append(
-            (
-                *key,
-                revenue,
-                cost if known else None,
-                revenue - cost if known else None,
-                "yes" if known else "no",
-            )
+        return (
+            *key,
+            revenue,
+            cost if known else None,
+            revenue - cost if known else None,
+            "yes" if known else "no",
         )
+
     columns = (
         _t(
             "key",
@@ -444,11 +444,12 @@ def income_tax_basis(
         _m("gross_margin", "毛利 gross margin", "Revenue - cost where cost is known."),
         _t("cost_known", "成本完整 cost known", "Whether every line of the group has a cost."),
     )
-    return Report(
-        "income_tax_basis",
-        "Corporate income tax basis",
-        columns,
-        tuple(rows),
-        cur,
-        ("Revenue excludes VAT; platform subsidies count as revenue.",),
+    return _report(
+        name="income_tax_basis",
+        title="Corporate income tax basis",
+        columns=columns,
+        acc=acc,
+        currency=cur,
+        explanation="Revenue excludes VAT; platform subsidies count as revenue.",
+        row=row,
     )

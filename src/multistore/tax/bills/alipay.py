@@ -30,18 +30,21 @@ from money.currency import Currency
 
 from multistore import money as msmoney
 from multistore.tax.bills.model import (
+    ZERO,
     Bill,
     BillRecord,
     BillSource,
     BillSummary,
     RecordKind,
+    amount_cell,
+    cell,
     check_total,
     clean,
-    decimal_value,
-    decode,
     header_index,
     parse_time,
-    read_source,
+    read_text,
+    required_text,
+    short_row,
     split_row,
     to_minor_exact,
 )
@@ -79,7 +82,6 @@ ALIPAY_COLUMNS = [
 """The detail header (the file itself uses full-width parentheses: ``订单金额（元）``)."""
 
 _REQUIRED = ("商户订单号", "业务类型", "完成时间", "商家实收(元)", "服务费(元)")
-_ZERO = Decimal(0)
 _TOTAL = re.compile(r"^#?\s*(交易|退款)合计[:：]\s*(\d+)\s*笔(.*)$")
 _FIELD = re.compile(r"([^，,：:;；]+?)共\s*(-?[\d,]*\.?\d+)\s*元")
 _META = re.compile(r"^#\s*(账号|起始日期|终止日期)[:：]\s*\[([^\]]*)\]")
@@ -115,8 +117,7 @@ def parse_alipay_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
         BillError: ``tax.bill.encoding``, ``tax.bill.no_header``, ``tax.bill.missing_column``,
             ``tax.bill.invalid_value``, ``tax.bill.totals_mismatch`` (file, line, field named).
     """
-    raw, file = read_source(source, name)
-    text = decode(raw, list(encodings), file)
+    text, file = read_text(source, name, encodings)
     cur = msmoney.currency(currency)
     lines = text.splitlines()
     meta: dict[str, str] = {}
@@ -162,15 +163,10 @@ def parse_alipay_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
             continue
         cells = split_row(ln)
         if len(cells) < len(_REQUIRED) or len(cells) < max(idx[c] for c in _REQUIRED) + 1:
-            raise BillError(
-                f"the row has {len(cells)} fields but the header has {len(header)}",
-                code="tax.bill.invalid_value",
-                file=file,
-                line=lineno,
-            )
+            raise short_row(len(cells), len(header), file=file, line=lineno)
 
         def get(col: str, cells: list[str] = cells) -> str:
-            return clean(cells[idx[col]]) if col in idx and idx[col] < len(cells) else ""
+            return cell(cells, idx, col)
 
         kind_text = get("业务类型")
         kind_key = "退款" if "退款" in kind_text else "交易" if "交易" in kind_text else ""
@@ -178,30 +174,16 @@ def parse_alipay_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
             counts[kind_key] = counts.get(kind_key, 0) + 1
             for col in header:
                 if col.endswith("(元)") and idx[col] < len(cells):
-                    v = decimal_value(
-                        cells[idx[col]], file=file, line=lineno, field=col, blank=_ZERO
-                    )
-                    sums[(kind_key, col)] = sums.get((kind_key, col), _ZERO) + v
+                    v = amount_cell(cells, idx, col, file=file, line=lineno)
+                    sums[(kind_key, col)] = sums.get((kind_key, col), ZERO) + v
         if not kind_key:
             skipped.append((lineno, f"business type {kind_text!r} is neither 交易 nor 退款"))
             continue
-        settled = decimal_value(
-            cells[idx["商家实收(元)"]], file=file, line=lineno, field="商家实收(元)", blank=_ZERO
-        )
-        service = decimal_value(
-            cells[idx["服务费(元)"]], file=file, line=lineno, field="服务费(元)", blank=_ZERO
-        )
+        settled = amount_cell(cells, idx, "商家实收(元)", file=file, line=lineno)
+        service = amount_cell(cells, idx, "服务费(元)", file=file, line=lineno)
         kind = RecordKind.PAYMENT if kind_key == "交易" else RecordKind.REFUND
         value = abs(settled) if kind is RecordKind.PAYMENT else -abs(settled)
-        order_id = get("商户订单号")
-        if not order_id:
-            raise BillError(
-                "empty 商户订单号",
-                code="tax.bill.invalid_value",
-                file=file,
-                line=lineno,
-                field="商户订单号",
-            )
+        order_id = required_text(get("商户订单号"), file=file, line=lineno, field="商户订单号")
         when_col = "完成时间" if get("完成时间") else "创建时间"
         if when_col not in idx:
             when_col = "完成时间"
@@ -274,7 +256,7 @@ def _footer(
                 check_total(
                     name=f"{kind}合计{field}",
                     printed=printed,
-                    computed=sums.get((kind, col), _ZERO),
+                    computed=sums.get((kind, col), ZERO),
                     file=file,
                     line=lineno,
                 )

@@ -33,13 +33,14 @@ from multistore.tax.bills.model import (
     BillSource,
     BillSummary,
     RecordKind,
+    amount_cell,
     check_total,
     clean,
-    decimal_value,
-    decode,
     header_index,
+    invalid_value,
     parse_time,
-    read_source,
+    read_text,
+    required_text,
     split_row,
     to_minor_exact,
     to_minor_rounded,
@@ -138,7 +139,7 @@ def load_bill_mapping(data: Mapping[str, Any] | str) -> GenericBillMapping:
         ) from None
 
 
-def parse_generic_bill(  # noqa: PLR0915 - one pass over the file
+def parse_generic_bill(
     source: BillSource, *, mapping: GenericBillMapping, name: str | None = None
 ) -> Bill:
     """Parse a CSV statement described by ``mapping``.
@@ -154,8 +155,7 @@ def parse_generic_bill(  # noqa: PLR0915 - one pass over the file
     Raises:
         BillError: encoding, missing columns, bad values, or a totals row that disagrees.
     """
-    raw, file = read_source(source, name)
-    text = decode(raw, mapping.encoding, file)
+    text, file = read_text(source, name, mapping.encoding)
     cur = msmoney.currency(mapping.currency)
     cols = mapping.columns
     lines = text.splitlines()
@@ -186,11 +186,8 @@ def parse_generic_bill(  # noqa: PLR0915 - one pass over the file
             continue
         cells = split(ln)
         if len(cells) < len(idx):
-            raise BillError(
-                f"the row has {len(cells)} fields, expected {len(idx)}",
-                code="tax.bill.invalid_value",
-                file=file,
-                line=lineno,
+            raise invalid_value(
+                f"the row has {len(cells)} fields, expected {len(idx)}", file=file, line=lineno
             )
 
         def get(field: str, cells: list[str] = cells) -> str:
@@ -199,9 +196,7 @@ def parse_generic_bill(  # noqa: PLR0915 - one pass over the file
         def num(field: str, cells: list[str] = cells, lineno: int = lineno) -> Decimal:
             if field not in cols:
                 return Decimal(0)
-            return decimal_value(
-                cells[idx[cols[field]]], file=file, line=lineno, field=cols[field], blank=Decimal(0)
-            )
+            return amount_cell(cells, idx, cols[field], file=file, line=lineno)
 
         if mapping.total_row_marker and clean(cells[0]) == mapping.total_row_marker:
             summary = BillSummary(
@@ -241,15 +236,9 @@ def parse_generic_bill(  # noqa: PLR0915 - one pass over the file
                     line=lineno,
                     field=cols["currency"],
                 )
-        order_id = get("order_id")
-        if not order_id:
-            raise BillError(
-                "empty order id",
-                code="tax.bill.invalid_value",
-                file=file,
-                line=lineno,
-                field=cols["order_id"],
-            )
+        order_id = required_text(
+            get("order_id"), file=file, line=lineno, field=cols["order_id"], what="order id"
+        )
         records.append(
             BillRecord(
                 platform=mapping.platform,

@@ -28,6 +28,7 @@ __all__ = [
 
 BillSource = bytes | str | os.PathLike[str]
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+ZERO = Decimal(0)
 
 
 class RecordKind(StrEnum):
@@ -157,6 +158,31 @@ def decode(data: bytes | str, encodings: Sequence[str], file: str) -> str:
     )
 
 
+def read_text(source: BillSource, name: str | None, encodings: Sequence[str]) -> tuple[str, str]:
+    """Read (:func:`read_source`) and decode (:func:`decode`): the text and the display name."""
+    raw, file = read_source(source, name)
+    return decode(raw, encodings, file), file
+
+
+def invalid_value(message: str, *, file: str, line: int, field: str | None = None) -> BillError:
+    """A ``tax.bill.invalid_value`` error naming the file, the line and the field."""
+    return BillError(message, code="tax.bill.invalid_value", file=file, line=line, field=field)
+
+
+def short_row(found: int, expected: int, *, file: str, line: int) -> BillError:
+    """The error for a row with fewer fields than the header."""
+    return invalid_value(
+        f"the row has {found} fields but the header has {expected}", file=file, line=line
+    )
+
+
+def required_text(value: str, *, file: str, line: int, field: str, what: str = "") -> str:
+    """Return ``value``; an empty one is an error (``empty <what or field>``)."""
+    if not value:
+        raise invalid_value(f"empty {what or field}", file=file, line=line, field=field)
+    return value
+
+
 def split_row(text: str) -> list[str]:
     """Split one CSV line (quotes honoured)."""
     return next(csv.reader(io.StringIO(text)), [])
@@ -165,6 +191,11 @@ def split_row(text: str) -> list[str]:
 def clean(value: str) -> str:
     """Strip whitespace, tabs and the backtick WeChat puts before every value."""
     return value.strip().lstrip("`").strip()
+
+
+def cell(cells: Sequence[str], idx: Mapping[str, int], col: str) -> str:
+    """The cleaned value of column ``col``; ``""`` when the header or the row lacks it."""
+    return clean(cells[idx[col]]) if col in idx and idx[col] < len(cells) else ""
 
 
 def header_index(
@@ -193,37 +224,33 @@ def decimal_value(
     if not text:
         if blank is not None:
             return blank
-        raise BillError(
-            "empty amount", code="tax.bill.invalid_value", file=file, line=line, field=field
-        )
+        raise invalid_value("empty amount", file=file, line=line, field=field)
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise BillError(
-            f"{raw!r} is not an amount",
-            code="tax.bill.invalid_value",
-            file=file,
-            line=line,
-            field=field,
+        raise invalid_value(
+            f"{raw!r} is not an amount", file=file, line=line, field=field
         ) from None
     if not value.is_finite():
-        raise BillError(
-            f"{raw!r} is not finite",
-            code="tax.bill.invalid_value",
-            file=file,
-            line=line,
-            field=field,
-        )
+        raise invalid_value(f"{raw!r} is not finite", file=file, line=line, field=field)
     return value
+
+
+def amount_cell(
+    cells: Sequence[str], idx: Mapping[str, int], col: str, *, file: str, line: int
+) -> Decimal:
+    """The amount in column ``col`` (:func:`decimal_value`); zero when blank or no such column."""
+    if col not in idx:
+        return ZERO
+    return decimal_value(cells[idx[col]], file=file, line=line, field=col, blank=ZERO)
 
 
 def to_minor_exact(value: Decimal, cur: Currency, *, file: str, line: int, field: str) -> int:
     """Major-unit Decimal to minor units; more decimals than the currency has is an error."""
     minor = value * msmoney.minor_per_major(cur)
     if minor != minor.to_integral_value():
-        raise BillError(
+        raise invalid_value(
             f"amount {value} has more decimals than {cur.value} allows",
-            code="tax.bill.invalid_value",
             file=file,
             line=line,
             field=field,
@@ -242,9 +269,8 @@ def parse_time(raw: str, *, file: str, line: int, field: str, fmt: str | None = 
     try:
         value = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text)
     except ValueError:
-        raise BillError(
+        raise invalid_value(
             f"{raw!r} is not a date-time like 2026-11-02 10:00:00",
-            code="tax.bill.invalid_value",
             file=file,
             line=line,
             field=field,
@@ -281,10 +307,6 @@ def currency_of(raw: str, default: Currency, *, file: str, line: int, field: str
     try:
         return msmoney.currency(text)
     except Exception:  # noqa: BLE001 - re-raised as a bill error naming the cell
-        raise BillError(
-            f"unknown currency {text!r}",
-            code="tax.bill.invalid_value",
-            file=file,
-            line=line,
-            field=field,
+        raise invalid_value(
+            f"unknown currency {text!r}", file=file, line=line, field=field
         ) from None

@@ -26,19 +26,23 @@ from money.currency import Currency
 from multistore import money as msmoney
 from multistore.errors import CurrencyMismatchError
 from multistore.tax.bills.model import (
+    ZERO,
     Bill,
     BillRecord,
     BillSource,
     BillSummary,
     RecordKind,
+    amount_cell,
+    cell,
     check_total,
     clean,
     currency_of,
     decimal_value,
-    decode,
     header_index,
     parse_time,
-    read_source,
+    read_text,
+    required_text,
+    short_row,
     split_row,
     to_minor_exact,
     to_minor_rounded,
@@ -104,7 +108,6 @@ _ALIASES = {
     "总企业红包退款金额": "充值券退款总金额",
     "总代金券或立减优惠退款金额": "充值券退款总金额",
 }
-_ZERO = Decimal(0)
 
 
 def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
@@ -131,8 +134,7 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
             ``tax.bill.invalid_value``, ``tax.bill.totals_mismatch`` (file, line and field named).
         CurrencyMismatchError: rows in different currencies.
     """
-    raw, file = read_source(source, name)
-    text = decode(raw, ["utf-8"], file)
+    text, file = read_text(source, name, ["utf-8"])
     lines = text.splitlines()
     default_cur = msmoney.currency(currency)
     header_at = next(
@@ -167,21 +169,14 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
             summary = _summary(cells, lines, i, file)
             break
         if len(cells) < len(header):
-            raise BillError(
-                f"the row has {len(cells)} fields but the header has {len(header)}",
-                code="tax.bill.invalid_value",
-                file=file,
-                line=lineno,
-            )
+            raise short_row(len(cells), len(header), file=file, line=lineno)
         rows += 1
 
         def get(col: str, cells: list[str] = cells) -> str:
-            return clean(cells[idx[col]]) if col in idx else ""
+            return cell(cells, idx, col)
 
         def amount(col: str, lineno: int = lineno, cells: list[str] = cells) -> Decimal:
-            if col not in idx:
-                return _ZERO
-            return decimal_value(cells[idx[col]], file=file, line=lineno, field=col, blank=_ZERO)
+            return amount_cell(cells, idx, col, file=file, line=lineno)
 
         status = get("交易状态").upper()
         row_cur = (
@@ -209,9 +204,9 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
             "申请退款金额",
         ):
             v = amount(col)
-            sums[col] = sums.get(col, _ZERO) + v
+            sums[col] = sums.get(col, ZERO) + v
             if status == "SUCCESS":
-                pay_sums[col] = pay_sums.get(col, _ZERO) + v
+                pay_sums[col] = pay_sums.get(col, ZERO) + v
         fee = amount("手续费")
         if status == "SUCCESS":
             kind = RecordKind.PAYMENT
@@ -232,15 +227,7 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
         else:
             skipped.append((lineno, f"status {status or '(blank)'} is neither SUCCESS nor REFUND"))
             continue
-        order_id = get("商户订单号")
-        if not order_id:
-            raise BillError(
-                "empty 商户订单号",
-                code="tax.bill.invalid_value",
-                file=file,
-                line=lineno,
-                field="商户订单号",
-            )
+        order_id = required_text(get("商户订单号"), file=file, line=lineno, field="商户订单号")
         records.append(
             BillRecord(
                 platform="wechat",
@@ -294,7 +281,7 @@ def _summary(head: list[str], lines: list[str], start: int, file: str) -> BillSu
         if lines[j].strip():
             cells = split_row(lines[j])
             values = {
-                n: decimal_value(c, file=file, line=j + 1, field=n, blank=_ZERO)
+                n: decimal_value(c, file=file, line=j + 1, field=n, blank=ZERO)
                 for n, c in zip(names, cells, strict=False)
                 if n
             }
@@ -339,6 +326,6 @@ def _check(
             continue
         printed = summary.values[total_name]
         # Some bills total the column over every row, others over the payments only.
-        if printed == pay_sums.get(col, _ZERO):
+        if printed == pay_sums.get(col, ZERO):
             continue
         check_total(name=total_name, printed=printed, computed=sums[col], file=file, line=line)
