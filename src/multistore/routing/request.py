@@ -181,10 +181,13 @@ class CandidateStore:
     name: str = ""
     geo: tuple[float, float, float] = attrs.field(init=False, repr=False)
     """(lat in radians, lon in radians, cos lat), precomputed for distances."""
+    stock_dict: dict[str, int] = attrs.field(init=False, repr=False)
+    """The dict behind the read-only ``stock`` view (never mutated), for fast lookups."""
 
     def __attrs_post_init__(self) -> None:
         lat = math.radians(self.location.lat)
         object.__setattr__(self, "geo", (lat, math.radians(self.location.lon), math.cos(lat)))
+        object.__setattr__(self, "stock_dict", dict(self.stock))
 
     @property
     def label(self) -> str:

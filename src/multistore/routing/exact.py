@@ -1,0 +1,539 @@
+"""Exact mode: branch and bound over the set of opened stores.
+
+Once the opened set is fixed, giving each unit to the cheapest opened store with stock is
+optimal: the cost is a fixed charge per opened store plus a per-unit cost, and stock limits are
+per (store, SKU), so each SKU is an independent transportation problem solved greedily. The
+search therefore only decides which stores to open.
+
+Branching: at a node whose opened stores do not yet cover the order, take the uncovered SKU with
+the fewest undecided stores holding it and branch on which of them opens (the t-th branch opens
+store t and closes stores 1..t-1, so branches never overlap). At a covered node, only stores
+whose opening could save more than their fixed cost are branched on; otherwise the node is a
+leaf.
+
+Bounds: (a) the fixed costs of the opened stores + every remaining unit at its cheapest
+non-closed cost + the ``m`` cheapest fixed costs among undecided stores, where ``m`` is the
+fewest undecided stores whose usable stock can cover the residual units; (b) a Lagrangian
+relaxation of the demand constraints (multipliers tuned by a few subgradient steps at the root,
+then updated in O(1) as stores open and close), which also closes or opens stores for good when
+it proves that no better plan can do otherwise; (c) a cap on the number of stores any plan
+cheaper than the incumbent can open. When one or two stores may still open, they are found by
+direct enumeration of the stores that complete the order.
+"""
+
+from __future__ import annotations
+
+from multistore.routing.problem import Problem
+
+__all__ = ["SearchResult", "solve_exact"]
+
+_MAX_DEPTH = 400
+"""Deepest nesting of search nodes; deeper searches stop like an exhausted node budget."""
+
+_OPEN_ONLY = bytes([0, 1] + [0] * 254)
+"""Translation table: node state (0 undecided, 1 open, 2 closed) -> opened flag."""
+
+
+class SearchResult:
+    """What a search found: the opened flags, its scaled cost, a lower bound and node count."""
+
+    __slots__ = ("cost", "is_open", "lower_bound", "nodes", "proven")
+
+    def __init__(
+        self,
+        is_open: bytearray | None,
+        cost: int | None,
+        lower_bound: int | None,
+        nodes: int,
+        proven: bool,
+    ) -> None:
+        self.is_open = is_open
+        self.cost = cost
+        self.lower_bound = lower_bound
+        self.nodes = nodes
+        self.proven = proven
+
+
+class _Search:
+    def __init__(
+        self,
+        p: Problem,
+        start: bytearray | None,
+        start_cost: int | None,
+        budget: int | None,
+        *,
+        lagrange: bool = True,
+    ) -> None:
+        self.p = p
+        self.budget = budget
+        self.nodes = 0
+        self.aborted = False
+        self.depth = 0
+        self.open_bounds: list[int] = []
+        self.best_open = bytearray(start) if start is not None and start_cost is not None else None
+        self.best = start_cost if start_cost is not None else None
+        n = p.n
+        self.state = bytearray(n)
+        self.resid = list(p.demand)
+        self.open_fixed = p.const
+        self.open_count = 0
+        self.g: list[int] = [0] * n
+        self.lag = -1
+        self.lagrangian = False
+        for f in p.forced:
+            self._open(f)
+        # (b) the amortised supply list per SKU, sorted by cost + fixed // capacity
+        self.carriers = [[i for _c, i, _q in ent] for ent in p.ent]
+        # Lagrangian relaxation of the demand constraints, multipliers chosen at the root:
+        # L = const + sum(lam_k d_k) + sum_open g_s + sum_undecided min(0, g_s), where
+        # g_s = F_s + sum_k min(0, c_sk - lam_k) q_sk; kept up to date as stores open and close.
+        if (
+            lagrange
+            and p.dummy is None
+            and n > 8
+            and start is not None
+            and sum(start) - len(p.forced) >= 3
+        ):
+            self._lagrange()
+        # the most stores any improving plan can open: const + t cheapest fixed costs + every
+        # unit at its cheapest cost must stay below the incumbent
+        self.qmap = [{k: q for k, q, _c in items} for items in p.items]
+        self.last_units = 0
+        self.unit_floor = 0
+        for k, ent in enumerate(p.ent):
+            rem = p.demand[k]
+            for c, _i, q in ent:
+                t = q if q < rem else rem
+                self.unit_floor += t * c
+                rem -= t
+                if rem == 0:
+                    break
+        self.fixed_prefix = [0]
+        for f in sorted(p.fixed_scaled):
+            self.fixed_prefix.append(self.fixed_prefix[-1] + f)
+        self.tmax_for: int | None = None
+        self.tmax = n
+
+    def _slots(self) -> int:
+        """How many more stores an improving plan may open from this node."""
+        best = self.best
+        if best is None or self.p.dummy is not None:
+            left = self.p.n - self.open_count
+        else:
+            if self.tmax_for != best:
+                base = self.p.const + self.unit_floor
+                prefix = self.fixed_prefix
+                t = 0
+                while t + 1 < len(prefix) and base + prefix[t + 1] < best:
+                    t += 1
+                self.tmax = t
+                self.tmax_for = best
+            left = self.tmax - self.open_count
+        if self.p.max_open is not None:
+            left = min(left, self.p.max_open - self.open_count)
+        return left
+
+    def _g(self, lam: list[int]) -> list[int]:
+        p = self.p
+        out = []
+        for i in range(p.n):
+            g = p.fixed_scaled[i]
+            for k, q, c in p.items[i]:
+                if c < lam[k]:
+                    g += (c - lam[k]) * q
+            out.append(g)
+        return out
+
+    def _lagrange(self, rounds: int = 1) -> None:  # noqa: PLR0912 - one hot loop
+        """Subgradient ascent on the multipliers, then fix stores the bound rules out or in."""
+        p = self.p
+        demand = p.demand
+        kk = range(len(demand))
+        state = self.state
+        lam = [0] * len(demand)
+        # start from the marginal unit price when fixed costs are spread over capacity
+        ent_amort = [sorted((c + p.amortised[i], i, q) for c, i, q in ent) for ent in p.ent]
+        for k, ea in enumerate(ent_amort):
+            rem = demand[k]
+            for ca, _i, q in ea:
+                lam[k] = ca
+                rem -= q
+                if rem <= 0:
+                    break
+        best_value = -1
+        best_lam = lam
+        theta = 1.0
+        stall = 0
+        ub = self.best
+        for _ in range(rounds):
+            g = self._g(lam)
+            value = p.const + sum(lam[k] * demand[k] for k in kk)
+            sub = list(demand)
+            for i, gi in enumerate(g):
+                if state[i] == 1 or (state[i] == 0 and gi < 0):
+                    value += gi
+                    for k, q, c in p.items[i]:
+                        if c < lam[k]:
+                            sub[k] -= q
+            if value > best_value:
+                best_value, best_lam, stall = value, lam, 0
+            else:
+                stall += 1
+                if stall >= 2:
+                    theta /= 2
+                    stall = 0
+            norm = sum(x * x for x in sub)
+            if norm == 0 or ub is None or theta < 0.02 or value >= ub:
+                break
+            step = theta * (ub - value) / norm
+            lam = [max(0, int(lam[k] + step * sub[k])) for k in kk]
+        g = self._g(best_lam)
+        self.g = g
+        self.lag = p.const + sum(best_lam[k] * demand[k] for k in kk)
+        for i, gi in enumerate(g):
+            if state[i] == 1 or (state[i] == 0 and gi < 0):
+                self.lag += gi
+        self.lagrangian = True
+        if ub is None:
+            return
+        for i, gi in enumerate(g):
+            if state[i] != 0:
+                continue
+            if gi >= 0 and self.lag + gi >= ub:
+                state[i] = 2
+            elif gi < 0 and self.lag - gi >= ub:
+                self._open(i)
+
+    def _open(self, i: int) -> None:
+        if self.lagrangian:
+            gi = self.g[i]
+            self.lag += gi - (gi if gi < 0 else 0)
+        self.state[i] = 1
+        self.open_fixed += self.p.fixed_scaled[i]
+        self.open_count += 1
+        resid = self.resid
+        for k, q, _c in self.p.items[i]:
+            resid[k] -= q
+
+    def _unopen(self, i: int) -> None:
+        if self.lagrangian:
+            gi = self.g[i]
+            self.lag -= gi - (gi if gi < 0 else 0)
+        self.state[i] = 0
+        self.open_fixed -= self.p.fixed_scaled[i]
+        self.open_count -= 1
+        resid = self.resid
+        for k, q, _c in self.p.items[i]:
+            resid[k] += q
+
+    def _close(self, i: int) -> None:
+        self.state[i] = 2
+        if self.lagrangian and self.g[i] < 0:
+            self.lag -= self.g[i]
+
+    def _unclose(self, i: int) -> None:
+        self.state[i] = 0
+        if self.lagrangian and self.g[i] < 0:
+            self.lag += self.g[i]
+
+    def _offer(self) -> None:
+        """Evaluate the opened set as a solution."""
+        cost = self.p.evaluate(self.state_open())
+        if cost is not None and (self.best is None or cost < self.best):
+            self.best = cost
+            self.best_open = self.state_open()
+
+    def state_open(self) -> bytearray:
+        return self.state.translate(_OPEN_ONLY)
+
+    def bound(self) -> int | None:  # noqa: PLR0912 - hot loop kept in one frame
+        """Lower bound of the node (see the module docstring); ``None`` when infeasible."""
+        p = self.p
+        state = self.state
+        dummy = p.dummy
+        demand = p.demand
+        units = 0
+        for k, ent in enumerate(p.ent):
+            rem = demand[k]
+            for c, i, q in ent:
+                if state[i] != 2:
+                    if q >= rem:
+                        units += rem * c
+                        rem = 0
+                        break
+                    units += q * c
+                    rem -= q
+            if rem:
+                if dummy is None:
+                    return None
+                units += rem * dummy
+        self.last_units = units
+        lb_a = self.open_fixed + units
+        resid = self.resid
+        need = 0
+        for r in resid:
+            if r > 0:
+                need += r
+        if need and dummy is None:
+            caps: list[tuple[int, int]] = []
+            items = p.items
+            fs = p.fixed_scaled
+            for i in range(p.n):
+                if state[i]:
+                    continue
+                u = 0
+                for k, q, _c in items[i]:
+                    r = resid[k]
+                    if r > 0:
+                        u += q if q < r else r
+                if u:
+                    caps.append((u, fs[i]))
+            caps.sort(reverse=True)
+            acc = 0
+            m = 0
+            for u, _f in caps:
+                acc += u
+                m += 1
+                if acc >= need:
+                    break
+            if acc < need:
+                return None
+            if p.max_open is not None and self.open_count + m > p.max_open:
+                return None
+            fixed = sorted(f for _u, f in caps)
+            lb_a += sum(fixed[:m])
+        return lb_a
+
+    def run(self) -> None:
+        self.node()
+
+    def node(self) -> None:
+        """Explore one node (stops when the node budget or the depth limit is reached)."""
+        self.nodes += 1
+        if (self.budget is not None and self.nodes > self.budget) or self.depth > _MAX_DEPTH:
+            self.aborted = True
+            return
+        self.depth += 1
+        try:
+            self._node()
+        finally:
+            self.depth -= 1
+
+    def _node(self) -> None:  # noqa: PLR0911, PLR0912, PLR0915 - the search, kept in one frame
+        best = self.best
+        if self.lagrangian and best is not None and self.lag >= best:
+            return
+        lb = self.bound()
+        if lb is None:
+            return
+        if self.lagrangian and self.lag > lb:
+            lb = self.lag
+        if self.best is not None and lb >= self.best:
+            return
+        p = self.p
+        state = self.state
+        resid = self.resid
+        if p.dummy is not None:
+            self._offer()
+            if self.best is not None and lb >= self.best:
+                return
+        uncovered = [k for k, r in enumerate(resid) if r > 0]
+        slots = self._slots()
+        if not uncovered:
+            self._offer()
+            if slots > 0:
+                self._branch_improving(lb)
+            return
+        if slots <= 0:
+            return
+        if slots == 1 and p.dummy is None:
+            self._complete(uncovered, self.last_units)
+            return
+        if slots == 2 and p.dummy is None:
+            self._pairs(uncovered, self.last_units)
+            return
+        # most constrained uncovered SKU
+        best_k = -1
+        best_cnt = 0
+        for k in uncovered:
+            cnt = 0
+            for i in self.carriers[k]:
+                if state[i] == 0:
+                    cnt += 1
+            if cnt == 0 and p.dummy is not None:
+                continue  # left to the unfulfilled units; nothing to decide for this SKU
+            if best_k < 0 or cnt < best_cnt:
+                best_k, best_cnt = k, cnt
+        if best_k < 0:
+            return
+        cands = [i for i in self.carriers[best_k] if state[i] == 0]
+        scored = []
+        fs = p.fixed_scaled
+        for i in cands:
+            units = 0
+            cost = fs[i]
+            for k, q, c in p.items[i]:
+                r = resid[k]
+                if r > 0:
+                    t = q if q < r else r
+                    units += t
+                    cost += t * c
+            scored.append((cost // units, i))
+        scored.sort()
+        closed: list[int] = []
+        for _s, i in scored:
+            self._open(i)
+            self.node()
+            self._unopen(i)
+            if self.aborted:
+                self.open_bounds.append(lb)
+                return
+            self._close(i)
+            closed.append(i)
+            if self.best is not None and lb >= self.best:
+                break
+        if p.dummy is not None and (self.best is None or lb < self.best):
+            self.node()
+            if self.aborted:
+                self.open_bounds.append(lb)
+                return
+        for i in closed:
+            self._unclose(i)
+
+    def _pairs(self, uncovered: list[int], floor: int) -> None:
+        """Two stores left: one of them holds the rarest residual SKU; the other completes."""
+        state = self.state
+        resid = self.resid
+        carriers = self.carriers
+        rare = min(uncovered, key=lambda k: len(carriers[k]))
+        closed: list[int] = []
+        g = self.g
+        lagr = self.lagrangian
+        for a in carriers[rare]:
+            if state[a]:
+                continue
+            best = self.best
+            if lagr and best is not None:
+                ga = g[a]
+                if self.lag + (ga if ga > 0 else 0) >= best:
+                    self._close(a)
+                    closed.append(a)
+                    continue
+            self._open(a)
+            left = [k for k in uncovered if resid[k] > 0]
+            extra = self.fixed_prefix[1] if left else 0
+            if best is not None and self.open_fixed + extra + floor >= best:
+                self._unopen(a)
+                self._close(a)
+                closed.append(a)
+                continue
+            self.nodes += 1
+            if left:
+                self._complete(left, floor)
+            else:
+                self._offer()
+            self._unopen(a)
+            self._close(a)
+            closed.append(a)
+        for a in closed:
+            self._unclose(a)
+
+    def _complete(self, uncovered: list[int], floor: int) -> None:
+        """One store left: try each undecided store that covers the whole residual alone."""
+        state = self.state
+        resid = self.resid
+        rare = min(uncovered, key=lambda k: len(self.carriers[k]))
+        for j in self.carriers[rare]:
+            if state[j]:
+                continue
+            qj = self.qmap[j]
+            for k in uncovered:
+                if qj.get(k, 0) < resid[k]:
+                    break
+            else:
+                best = self.best
+                if best is not None:
+                    gj = self.g[j]
+                    if self.lagrangian and self.lag + (gj if gj > 0 else 0) >= best:
+                        continue
+                    if self.open_fixed + self.p.fixed_scaled[j] + floor >= best:
+                        continue
+                self.nodes += 1
+                self._open(j)
+                self._offer()
+                self._unopen(j)
+
+    def _branch_improving(self, lb: int) -> None:  # noqa: PLR0912 - hot loop
+        """At a covered node, branch on stores whose opening could pay for itself."""
+        p = self.p
+        state = self.state
+        used: list[list[tuple[int, int]]] = []
+        for k, ent in enumerate(p.ent):
+            rem = p.demand[k]
+            u: list[tuple[int, int]] = []
+            for c, i, q in ent:
+                if rem == 0:
+                    break
+                if state[i] == 1:
+                    t = q if q < rem else rem
+                    u.append((c, t))
+                    rem -= t
+            used.append(u)
+        gains: list[tuple[int, int]] = []
+        for j in range(p.n):
+            if state[j]:
+                continue
+            saving = 0
+            for k, q, c in p.items[j]:
+                left = q
+                for c2, t in reversed(used[k]):
+                    if c2 <= c or left == 0:
+                        break
+                    x = t if t < left else left
+                    saving += x * (c2 - c)
+                    left -= x
+            if saving > p.fixed_scaled[j]:
+                gains.append((p.fixed_scaled[j] - saving, j))
+        if not gains:
+            return
+        if p.max_open is not None and self.open_count >= p.max_open:
+            return
+        gains.sort()
+        closed: list[int] = []
+        for _g, j in gains:
+            self._open(j)
+            self.node()
+            self._unopen(j)
+            if self.aborted:
+                self.open_bounds.append(lb)
+                return
+            self._close(j)
+            closed.append(j)
+        for j in closed:
+            self._unclose(j)
+
+
+def solve_exact(
+    p: Problem,
+    *,
+    start: bytearray | None = None,
+    start_cost: int | None = None,
+    budget: int | None = None,
+) -> SearchResult:
+    """Branch and bound to the proven optimum (or until ``budget`` nodes, then best found).
+
+    Args:
+        p: The problem.
+        start: Opened flags of a known solution (the heuristic's), used as first incumbent.
+        start_cost: Its scaled cost.
+        budget: Maximum number of search nodes; ``None`` searches to the end.
+    """
+    s = _Search(p, start, start_cost, budget)
+    s.run()
+    if s.best is None:
+        lb = None if not s.aborted else (min(s.open_bounds) if s.open_bounds else None)
+        return SearchResult(None, None, lb, s.nodes, not s.aborted)
+    if s.aborted:
+        lb = min([s.best, *s.open_bounds])
+        return SearchResult(s.best_open, s.best, lb, s.nodes, lb >= s.best)
+    return SearchResult(s.best_open, s.best, s.best, s.nodes, proven=True)

@@ -1,0 +1,309 @@
+"""Fast mode: a cost-effective greedy cover followed by drop / swap / add local search.
+
+Also supplies the exact search's first incumbent.
+"""
+
+from __future__ import annotations
+
+from multistore.routing.problem import Problem
+
+__all__ = ["greedy_cover", "local_search", "solve_fast"]
+
+
+def _sku_cost(p: Problem, k: int, is_open: bytearray) -> int | None:
+    rem = p.demand[k]
+    total = 0
+    for c, i, q in p.ent[k]:
+        if is_open[i]:
+            if q >= rem:
+                return total + rem * c
+            total += q * c
+            rem -= q
+    if rem == 0:
+        return total
+    if p.dummy is None:
+        return None
+    return total + rem * p.dummy
+
+
+def greedy_cover(p: Problem, first: int | None = None) -> bytearray:
+    """Open stores one at a time, each time the one with the lowest cost per newly covered unit.
+
+    Args:
+        p: The problem.
+        first: A store to open before the greedy choices (multi-start).
+    """
+    n = p.n
+    is_open = bytearray(n)
+    resid = list(p.demand)
+    count = 0
+    for f in [*p.forced, *([] if first is None else [first])]:
+        if is_open[f]:
+            continue
+        is_open[f] = 1
+        count += 1
+        for k, q, _c in p.items[f]:
+            resid[k] -= q
+    fs = p.fixed_scaled
+    items = p.items
+    while any(r > 0 for r in resid):
+        if p.max_open is not None and count >= p.max_open:
+            break
+        best = -1
+        best_cost = 0
+        best_units = 0
+        for i in range(n):
+            if is_open[i]:
+                continue
+            units = 0
+            cost = fs[i]
+            for k, q, c in items[i]:
+                r = resid[k]
+                if r > 0:
+                    t = q if q < r else r
+                    units += t
+                    cost += t * c
+            if units and (best < 0 or cost * best_units < best_cost * units):
+                best, best_cost, best_units = i, cost, units
+        if best < 0:
+            break
+        is_open[best] = 1
+        count += 1
+        for k, q, _c in items[best]:
+            resid[k] -= q
+    return is_open
+
+
+def local_search(  # noqa: PLR0912, PLR0915 - moves share state; one frame for speed
+    p: Problem,
+    is_open: bytearray,
+    *,
+    swaps: bool = True,
+    adds: bool = True,
+    max_rounds: int = 50,
+    max_evals: int = 3000,
+) -> int | None:
+    """Improve ``is_open`` in place by dropping, swapping and adding stores; return its cost.
+
+    ``max_evals`` bounds the number of evaluated moves, so large networks stay fast.
+    """
+    n = p.n
+    skus = range(len(p.demand))
+    per = [_sku_cost(p, k, is_open) for k in skus]
+    if any(v is None for v in per) and p.dummy is None:
+        return None
+    fs = p.fixed_scaled
+    forced = set(p.forced)
+    sku_sets = p.sku_sets()
+
+    def total() -> int:
+        return p.const + sum(fs[i] for i in range(n) if is_open[i]) + sum(per)  # type: ignore[arg-type]
+
+    evals = [0]
+
+    def delta(changed: set[int]) -> tuple[int, dict[int, int]] | None:
+        evals[0] += 1
+        new: dict[int, int] = {}
+        d = 0
+        for k in changed:
+            v = _sku_cost(p, k, is_open)
+            if v is None:
+                return None
+            new[k] = v
+            d += v - per[k]  # type: ignore[operator]
+        return d, new
+
+    max_open = p.max_open
+    for _ in range(max_rounds):
+        if evals[0] >= max_evals:
+            break
+        improved = False
+        opened = [i for i in range(n) if is_open[i] and i not in forced]
+        for i in reversed(opened):
+            is_open[i] = 0
+            res = delta(sku_sets[i])
+            if res is not None and res[0] - fs[i] < 0:
+                for k, v in res[1].items():
+                    per[k] = v
+                improved = True
+            else:
+                is_open[i] = 1
+        if improved:
+            continue
+        count = sum(is_open)
+        if adds and (max_open is None or count < max_open):
+            used = _used_units(p, is_open)
+            for j in range(n):
+                if is_open[j] or not _may_save(p, j, used):
+                    continue
+                is_open[j] = 1
+                res = delta(sku_sets[j])
+                if res is not None and res[0] + fs[j] < 0:
+                    for k, v in res[1].items():
+                        per[k] = v
+                    improved = True
+                    break
+                is_open[j] = 0
+        if improved or not swaps:
+            if improved:
+                continue
+            break
+        opened = [i for i in range(n) if is_open[i] and i not in forced]
+        for i in opened:
+            is_open[i] = 0
+            si = sku_sets[i]
+            for j in range(n):
+                if is_open[j] or j == i or not (sku_sets[j] & si):
+                    continue
+                if evals[0] >= max_evals:
+                    break
+                is_open[j] = 1
+                changed = si | sku_sets[j]
+                res = delta(changed)
+                if res is not None and res[0] + fs[j] - fs[i] < 0:
+                    for k, v in res[1].items():
+                        per[k] = v
+                    improved = True
+                    break
+                is_open[j] = 0
+            if improved:
+                break
+            is_open[i] = 1
+        if not improved and evals[0] < max_evals and _two_for_one(p, is_open, forced):
+            per = [_sku_cost(p, k, is_open) for k in skus]
+            improved = True
+        if not improved:
+            break
+    return total()
+
+
+def _two_for_one(p: Problem, is_open: bytearray, forced: set[int]) -> bool:  # noqa: PLR0912
+    """Replace two opened stores by one store that covers what they covered, if cheaper."""
+    n = p.n
+    opened = [i for i in range(n) if is_open[i] and i not in forced]
+    if not 2 <= len(opened) <= 12:
+        return False
+    current = p.evaluate(is_open)
+    if current is None:
+        return False
+    fs = p.fixed_scaled
+    qmaps = [{k: q for k, q, _c in items} for items in p.items]
+    best: tuple[int, int, int, int] | None = None
+    for x in range(len(opened)):
+        for y in range(x + 1, len(opened)):
+            a, b = opened[x], opened[y]
+            is_open[a] = 0
+            is_open[b] = 0
+            resid = list(p.demand)
+            for i in range(n):
+                if is_open[i]:
+                    for k, q, _c in p.items[i]:
+                        resid[k] -= q
+            need = [k for k, r in enumerate(resid) if r > 0]
+            for j in range(n):
+                if is_open[j] or j in (a, b):
+                    continue
+                if fs[j] >= fs[a] + fs[b]:
+                    continue
+                qj = qmaps[j]
+                if all(qj.get(k, 0) >= resid[k] for k in need):
+                    is_open[j] = 1
+                    c = p.evaluate(is_open)
+                    is_open[j] = 0
+                    if c is not None and c < current and (best is None or c < best[0]):
+                        best = (c, a, b, j)
+            is_open[a] = 1
+            is_open[b] = 1
+    if best is None:
+        return False
+    _c, a, b, j = best
+    is_open[a] = 0
+    is_open[b] = 0
+    is_open[j] = 1
+    return True
+
+
+def _used_units(p: Problem, is_open: bytearray) -> list[list[tuple[int, int]]]:
+    """Per SKU, the (unit cost, units) taken from opened stores, cheapest first."""
+    out: list[list[tuple[int, int]]] = []
+    for k, ent in enumerate(p.ent):
+        rem = p.demand[k]
+        used: list[tuple[int, int]] = []
+        for c2, i, q2 in ent:
+            if rem == 0:
+                break
+            if is_open[i]:
+                t = q2 if q2 < rem else rem
+                used.append((c2, t))
+                rem -= t
+        if rem and p.dummy is not None:
+            used.append((p.dummy, rem))
+        out.append(used)
+    return out
+
+
+def _may_save(p: Problem, j: int, used: list[list[tuple[int, int]]]) -> bool:
+    """Cheap test: could opening ``j`` save more than its fixed cost?"""
+    saving = 0
+    for k, q, c in p.items[j]:
+        left = q
+        for c2, t in reversed(used[k]):
+            if c2 <= c or left == 0:
+                break
+            x = t if t < left else left
+            saving += x * (c2 - c)
+            left -= x
+    return saving > p.fixed_scaled[j]
+
+
+def _seeds(p: Problem, count: int) -> list[int]:
+    """The stores with the lowest cost per unit they could ship (first greedy choices)."""
+    scored = []
+    for i in range(p.n):
+        units = 0
+        cost = p.fixed_scaled[i]
+        for _k, q, c in p.items[i]:
+            units += q
+            cost += q * c
+        if units:
+            scored.append((cost // units, i))
+    scored.sort()
+    return [i for _s, i in scored[:count]]
+
+
+def multi_start(p: Problem, starts: int = 4) -> tuple[bytearray, int | None]:
+    """Best greedy cover over several first stores (plus the plain greedy), then drop moves."""
+    best_open = greedy_cover(p)
+    best = local_search(p, best_open, swaps=False)
+    if best is not None:
+        best = p.evaluate(best_open)
+    if p.max_open is not None and p.max_open - len(p.forced) < 1:
+        return best_open, best
+    if sum(best_open) - len(p.forced) < 3:
+        return best_open, best  # one or two stores: the exact search settles it quickly
+    for s in _seeds(p, starts):
+        if best_open[s]:
+            continue
+        cand = greedy_cover(p, first=s)
+        cost = local_search(p, cand, swaps=False, adds=False, max_rounds=3)
+        if cost is not None:
+            cost = p.evaluate(cand)
+        if cost is not None and (best is None or cost < best):
+            best, best_open = cost, cand
+    return best_open, best
+
+
+def solve_fast(
+    p: Problem, *, starts: int = 2, max_evals: int = 100
+) -> tuple[bytearray, int | None]:
+    """Multi-start greedy cover, then drop/add/swap/two-for-one moves within ``max_evals``.
+
+    Returns:
+        (opened flags, scaled cost or ``None`` when no plan was found).
+    """
+    is_open, cost = multi_start(p, starts=starts)
+    if cost is None or sum(is_open) - len(p.forced) < 3:
+        return is_open, cost  # one or two stores: the search settles the rest quickly
+    if local_search(p, is_open, max_evals=max_evals) is None:
+        return is_open, None
+    return is_open, p.evaluate(is_open)

@@ -1,0 +1,248 @@
+"""The solver's view of one order: integer costs, demands and per-SKU supply lists.
+
+Stores are the eligible candidates that hold at least one SKU of the order. Costs are scaled
+integers: ``cost_nano * W + (rank + 1)`` for each opened store, where ``rank`` is the store's
+position in the tie-break order (priority, then distance, then id). The small rank term makes
+equal-cost plans prefer better-ranked stores and fewer of them, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from multistore.routing.cost import CostModel, LinearCostModel, terms_nano
+from multistore.routing.request import CandidateStore
+
+__all__ = ["Problem", "build_problem"]
+
+Entry = tuple[int, int, int]
+"""(scaled unit cost, store index, usable units) in one SKU's supply list."""
+
+
+class Problem:
+    """An order reduced to integers for the solvers (see the module docstring)."""
+
+    __slots__ = (
+        "amortised",
+        "capacity",
+        "const",
+        "demand",
+        "dist_m",
+        "dummy",
+        "ent",
+        "fixed_nano",
+        "fixed_scaled",
+        "forced",
+        "items",
+        "max_open",
+        "n",
+        "net_index",
+        "pinned_units",
+        "rank",
+        "skus",
+        "unit_nano",
+        "weight",
+    )
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.net_index: list[int] = []
+        self.dist_m: list[int] = []
+        self.rank: list[int] = []
+        self.fixed_nano: list[int] = []
+        self.unit_nano: list[tuple[int, dict[str, int]]] = []
+        self.fixed_scaled: list[int] = []
+        self.skus: list[str] = []
+        self.demand: list[int] = []
+        self.ent: list[list[Entry]] = []
+        self.items: list[list[tuple[int, int, int]]] = []
+        self.capacity: list[int] = []
+        self.amortised: list[int] = []
+        self.forced: list[int] = []
+        self.pinned_units: dict[int, list[tuple[str, int]]] = {}
+        self.const = 0
+        self.dummy: int | None = None
+        self.max_open: int | None = None
+        self.weight = 1
+
+    def evaluate(self, is_open: bytearray | list[int]) -> int | None:
+        """Scaled objective of opening exactly the flagged stores; ``None`` when infeasible."""
+        total = self.const
+        fs = self.fixed_scaled
+        for i in range(self.n):
+            if is_open[i]:
+                total += fs[i]
+        dummy = self.dummy
+        demand = self.demand
+        for k, ent in enumerate(self.ent):
+            rem = demand[k]
+            for c, i, q in ent:
+                if is_open[i]:
+                    if q >= rem:
+                        total += rem * c
+                        rem = 0
+                        break
+                    total += q * c
+                    rem -= q
+            if rem:
+                if dummy is None:
+                    return None
+                total += rem * dummy
+        return total
+
+    def sku_sets(self) -> list[set[int]]:
+        """Per store, the indices of the SKUs it can supply."""
+        return [{k for k, _q, _c in items} for items in self.items]
+
+    def unit_cost(self, r: int, sku: str) -> int:
+        """Per-unit cost of ``sku`` from store ``r`` in nano-minor units (unscaled)."""
+        unit, per_sku = self.unit_nano[r]
+        return per_sku.get(sku, unit)
+
+    def assign(
+        self, is_open: bytearray | list[int]
+    ) -> tuple[dict[int, list[tuple[int, int]]], list[int]]:
+        """Give each unit to the cheapest opened store with stock.
+
+        Returns:
+            (store -> [(sku index, units)], units left unassigned per SKU).
+        """
+        out: dict[int, list[tuple[int, int]]] = {}
+        short = [0] * len(self.skus)
+        for k, ent in enumerate(self.ent):
+            rem = self.demand[k]
+            for _c, i, q in ent:
+                if rem == 0:
+                    break
+                if is_open[i]:
+                    t = q if q < rem else rem
+                    out.setdefault(i, []).append((k, t))
+                    rem -= t
+            short[k] = rem
+        return out, short
+
+
+def build_problem(  # noqa: PLR0912, PLR0915 - one pass over the stores
+    *,
+    stores: tuple[CandidateStore, ...],
+    indices: list[int],
+    distances: list[int],
+    demand: Mapping[str, int],
+    forced: Mapping[int, list[tuple[str, int]]],
+    penalty_nano: int,
+    cost_model: CostModel | None,
+    partial_dummy: bool,
+    max_open: int | None,
+    stock: Sequence[Mapping[str, int]] | None = None,
+    free: frozenset[int] = frozenset(),
+) -> Problem:
+    """Build the integer problem.
+
+    Args:
+        stores: Every store of the network.
+        indices: Network indices of the stores that may take part (pinned ones included).
+        distances: Their distances in metres (same order).
+        demand: SKU -> units still to place (pinned units already removed), in order.
+        forced: Network index -> pinned (sku, units) placed at that store.
+        penalty_nano: Split penalty per shipment in nano-minor units.
+        cost_model: A custom model, or ``None`` for each store's linear costs.
+        partial_dummy: Whether units may stay unfulfilled at a prohibitive cost.
+        max_open: Maximum number of stores opened (pinned ones included).
+        stock: Per-store stock overriding the stores' own (network order).
+        free: Network indices of stores already shipping: their fixed cost is sunk.
+    """
+    p = Problem()
+    keys = []
+    for j, ni in enumerate(indices):
+        s = stores[ni]
+        pr = s.priority
+        keys.append((pr is None, pr or 0, distances[j], s.store_id, j))
+    keys.sort()
+    order = [key[4] for key in keys]
+    n = len(order)
+    p.n = n
+    weight = n * (n + 1) // 2 + 1
+    p.weight = weight
+    p.skus = [sku for sku, qty in demand.items() if qty > 0]
+    sku_index = {s: k for k, s in enumerate(p.skus)}
+    p.demand = [demand[s] for s in p.skus]
+    linear = cost_model is None or isinstance(cost_model, LinearCostModel)
+    ent: list[list[Entry]] = [[] for _ in p.skus]
+    pos_of: dict[int, int] = {}
+    dem_of = p.demand
+    lookup = list(sku_index.items())
+    n_skus = len(lookup)
+    net_index = p.net_index
+    dist_m = p.dist_m
+    fixed_nano = p.fixed_nano
+    fixed_scaled = p.fixed_scaled
+    unit_nano = p.unit_nano
+    all_items = p.items
+    capacity = p.capacity
+    amortised = p.amortised
+    no_sku_costs: dict[str, int] = {}
+    for r, j in enumerate(order):
+        ni = indices[j]
+        s = stores[ni]
+        d = distances[j]
+        pos_of[ni] = r
+        net_index.append(ni)
+        dist_m.append(d)
+        if linear:
+            b, pkm, pu, pukm = s.costs.nano
+            fixed = b + pkm * d
+            unit = pu + pukm * d
+            per_sku = no_sku_costs
+        else:
+            assert cost_model is not None
+            fixed, unit, per_sku = terms_nano(cost_model, s, d)
+        fixed_nano.append(fixed)
+        fs = r + 1 if ni in free else (fixed + penalty_nano) * weight + r + 1
+        fixed_scaled.append(fs)
+        unit_nano.append((unit, per_sku))
+        items: list[tuple[int, int, int]] = []
+        cap = 0
+        held = s.stock_dict if stock is None else stock[ni]
+        cw = unit * weight
+        if len(held) > n_skus:
+            for sku, k in lookup:
+                held_q = held.get(sku, 0)
+                if held_q > 0:
+                    dem = dem_of[k]
+                    q = held_q if held_q < dem else dem
+                    c = per_sku.get(sku, unit) * weight if per_sku else cw
+                    ent[k].append((c, r, q))
+                    items.append((k, q, c))
+                    cap += q
+        else:
+            for sku, held_q in held.items():
+                kk = sku_index.get(sku)
+                if kk is not None and held_q > 0:
+                    k = kk
+                    dem = dem_of[k]
+                    q = held_q if held_q < dem else dem
+                    c = per_sku.get(sku, unit) * weight if per_sku else cw
+                    ent[k].append((c, r, q))
+                    items.append((k, q, c))
+                    cap += q
+            items.sort()
+        all_items.append(items)
+        capacity.append(cap)
+        amortised.append(fs // cap if cap else 0)
+    p.rank = list(range(n))
+    for e in ent:
+        e.sort()
+    p.ent = ent
+    for ni, pinned in forced.items():
+        r = pos_of[ni]
+        p.forced.append(r)
+        p.pinned_units[r] = pinned
+        p.const += sum(q * p.unit_cost(r, sku) for sku, q in pinned) * weight
+    p.forced.sort()
+    p.max_open = max_open
+    if partial_dummy:
+        top = sum(p.fixed_scaled) + sum(
+            dem * max((c for c, _, _ in e), default=0) for dem, e in zip(p.demand, ent, strict=True)
+        )
+        p.dummy = top + 1
+    return p

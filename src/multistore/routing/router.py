@@ -1,0 +1,665 @@
+"""The entry points: :func:`route` one order and :func:`reroute` after a store rejects it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import attrs
+
+from multistore.geo import GeoPoint
+from multistore.money import from_minor, minor_per_major
+from multistore.routing.baselines import nearest_fill
+from multistore.routing.candidates import Eligibility, StoreNetwork
+from multistore.routing.cost import NANO, CostModel, LinearCostModel, round_shipment_cost
+from multistore.routing.errors import RoutingValidationError
+from multistore.routing.exact import SearchResult, solve_exact
+from multistore.routing.explain import explain
+from multistore.routing.heuristic import multi_start, solve_fast
+from multistore.routing.plan import PlanLine, RoutingPlan, Shipment, UnfulfilledLine
+from multistore.routing.policy import RoutingPolicy
+from multistore.routing.problem import Problem, build_problem
+from multistore.routing.request import CandidateStore, RouteRequest
+
+__all__ = ["Context", "reroute", "route", "route_request"]
+
+Assignment = dict[int, list[tuple[int, int]]]
+
+FAST_NODES = 30
+"""Search nodes the fast mode spends after its greedy start (a truncated branch and bound)."""
+
+
+class Context:
+    """Everything known about one routing call, shared by the solver, plan and explanation."""
+
+    __slots__ = (
+        "cost_model",
+        "currency",
+        "elig",
+        "free",
+        "net",
+        "penalty_nano",
+        "pickup",
+        "policy",
+        "problem",
+        "request",
+        "short",
+        "short_reason",
+        "sku_holders",
+        "stock",
+    )
+
+    def __init__(self) -> None:
+        self.request: RouteRequest
+        self.net: StoreNetwork
+        self.policy: RoutingPolicy
+        self.cost_model: CostModel | None = None
+        self.currency = "CNY"
+        self.penalty_nano = 0
+        self.pickup: int | None = None
+        self.elig = Eligibility()
+        self.problem: Problem
+        self.short: dict[str, int] = {}
+        self.short_reason: dict[str, str] = {}
+        self.sku_holders: dict[str, int] = {}
+        self.stock: Sequence[Mapping[str, int]] | None = None
+        self.free: frozenset[int] = frozenset()
+
+
+def route(
+    *,
+    lines: Mapping[str, int],
+    candidates: Sequence[CandidateStore] | StoreNetwork,
+    destination: GeoPoint | tuple[float, float] | None = None,
+    pickup_store: str | None = None,
+    pins: Mapping[str, str] | None = None,
+    excluded: Collection[str] = (),
+    policy: RoutingPolicy | Mapping[str, Any] | None = None,
+    cost_model: CostModel | None = None,
+) -> RoutingPlan:
+    """Decide which store(s) fulfil an order at the lowest total cost.
+
+    Args:
+        lines: SKU -> quantity ordered (positive ints).
+        candidates: Candidate stores, or a prebuilt :class:`StoreNetwork` (faster when many
+            orders share the same stores).
+        destination: Delivery point as a GeoPoint or ``(lat, lon)``; ``None`` for pickup.
+        pickup_store: Store id where the customer collects the order.
+        pins: SKU -> store id, forced by an operator (the whole line ships from that store).
+        excluded: Store ids that must not be used.
+        policy: A :class:`RoutingPolicy` or a mapping that loads into one (default policy).
+        cost_model: A custom :class:`CostModel` (default: each store's :class:`ShipmentCosts`).
+
+    Returns:
+        The plan: shipments, unfulfilled lines, costs, bound, gap and explanation.
+
+    Raises:
+        RoutingValidationError: for bad input (see :mod:`multistore.routing.errors`).
+
+    Examples:
+        >>> from multistore.routing import CandidateStore, ShipmentCosts, route
+        >>> costs = ShipmentCosts(base="6", per_km="0.01", per_unit="0.2")
+        >>> a = CandidateStore(
+        ...     store_id="A", location=(31.23, 121.47), stock={"tea": 2}, costs=costs
+        ... )
+        >>> b = CandidateStore(
+        ...     store_id="B", location=(31.20, 121.44), stock={"tea": 5, "rice": 1}, costs=costs
+        ... )
+        >>> plan = route(
+        ...     lines={"tea": 2, "rice": 1}, candidates=[a, b], destination=(31.21, 121.45)
+        ... )
+        >>> plan.store_ids, str(plan.shipping_cost.amount)
+        (('B',), '6.61')
+    """
+    req = RouteRequest.build(
+        lines=lines,
+        destination=destination,
+        pickup_store=pickup_store,
+        pins=pins,
+        excluded=excluded,
+    )
+    return route_request(
+        request=req,
+        network=StoreNetwork.of(candidates),
+        policy=RoutingPolicy.load(policy),
+        cost_model=cost_model,
+    )
+
+
+def route_request(
+    *,
+    request: RouteRequest,
+    network: StoreNetwork,
+    policy: RoutingPolicy,
+    cost_model: CostModel | None = None,
+    stock: Sequence[Mapping[str, int]] | None = None,
+    free: frozenset[int] = frozenset(),
+) -> RoutingPlan:
+    """Route a validated request (used by :func:`route`, batches and re-routing).
+
+    Args:
+        request: The validated request.
+        network: The store network.
+        policy: The policy.
+        cost_model: A custom cost model, if any.
+        stock: Per-store available stock overriding the stores' own (network order).
+        free: Network indices of stores already shipping (their fixed cost is sunk).
+    """
+    ctx = _prepare(request, network, policy, cost_model, stock, free)
+    if ctx.short and not policy.allow_partial:
+        return _infeasible(ctx, "not enough stock at eligible stores")
+    p = ctx.problem
+    mode = policy.mode
+    result: SearchResult
+    if not p.skus and not p.forced:
+        result = SearchResult(bytearray(p.n), p.const, p.const, 0, proven=True)
+    elif mode == "fast":
+        start, start_cost = solve_fast(p)
+        result = solve_exact(p, start=start, start_cost=start_cost, budget=FAST_NODES)
+        if result.cost is None:  # nothing found yet: let the search settle feasibility
+            result = solve_exact(p, budget=policy.node_budget)
+    elif mode == "milp":
+        from multistore.routing.milp import solve_milp  # noqa: PLC0415 - optional dependency
+
+        result = solve_milp(p)
+    else:
+        start, start_cost = multi_start(p, starts=2)
+        budget = policy.node_budget if mode == "auto" else None
+        result = solve_exact(p, start=start, start_cost=start_cost, budget=budget)
+    if result.is_open is None or result.cost is None:
+        limit = policy.max_shipments
+        if not result.proven and mode != "milp":
+            why = "no plan was found within the search budget (raise node_budget or use exact)"
+        elif limit is not None:
+            why = f"the order cannot be fulfilled within {limit} shipment(s)"
+        else:
+            why = "not enough stock at eligible stores"
+        return _infeasible(ctx, why)
+    assignment, short = p.assign(result.is_open)
+    return _build_plan(ctx, assignment, short, result, mode)
+
+
+def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the rules apply
+    req: RouteRequest,
+    net: StoreNetwork,
+    policy: RoutingPolicy,
+    cost_model: CostModel | None,
+    stock: Sequence[Mapping[str, int]] | None,
+    free: frozenset[int],
+) -> Context:
+    ctx = Context()
+    ctx.request = req
+    ctx.net = net
+    ctx.policy = policy
+    ctx.stock = stock
+    ctx.free = free
+    linear = cost_model is None or isinstance(cost_model, LinearCostModel)
+    ctx.cost_model = None if linear else cost_model
+    ctx.currency = net.currency if cost_model is None else cost_model.currency
+    scale = minor_per_major(ctx.currency) * NANO
+    pen = policy.split_penalty * scale
+    if pen != pen.to_integral_value():
+        raise RoutingValidationError(
+            f"split_penalty {policy.split_penalty} is finer than the minor unit of "
+            f"{ctx.currency}; round it",
+            code="routing.invalid_policy",
+            details={"errors": [{"field": "split_penalty", "message": "too precise"}]},
+        )
+    ctx.penalty_nano = int(pen)
+    stores = net.stores
+    skus = {s for s, _ in req.lines}
+    target = req.destination
+    home: int | None = None
+    if req.pickup_store is not None:
+        home = _store_index(net, req.pickup_store, "pickup store")
+        ps = stores[home]
+        if not ps.pickup:
+            raise RoutingValidationError(
+                f"store {ps.store_id!r} does not offer pickup; choose a store with pickup=True",
+                code="routing.pickup_unavailable",
+            )
+        if ps.store_id in req.excluded:
+            raise RoutingValidationError(
+                f"pickup store {ps.store_id!r} is also excluded; remove it from excluded",
+                code="routing.pickup_unavailable",
+            )
+        ctx.pickup = home
+        target = ps.location
+    assert target is not None
+    view: Sequence[Mapping[str, int]] = (
+        stock if stock is not None else [s.stock_dict for s in stores]
+    )
+    if home is not None and not policy.pickup_transfers:
+        elig = Eligibility()
+        if any(k in view[home] for k in skus):
+            elig.stores.append(home)
+            elig.distances.append(0)
+    else:
+        elig = net.eligible(
+            destination=target,
+            excluded=req.excluded,
+            skus=skus,
+            home=home,
+            stock=view if stock is not None else None,
+        )
+    ctx.elig = elig
+    indices = list(elig.stores)
+    distances = list(elig.distances)
+    # pins
+    forced: dict[int, list[tuple[str, int]]] = {}
+    qty_of = dict(req.lines)
+    for sku, sid in req.pins:
+        i = _store_index(net, sid, f"store pinned for {sku!r}")
+        if sid in req.excluded:
+            raise RoutingValidationError(
+                f"SKU {sku!r} is pinned to store {sid!r}, which is also excluded; drop one",
+                code="routing.pin_conflict",
+            )
+        have = view[i].get(sku, 0)
+        if have < qty_of[sku]:
+            raise RoutingValidationError(
+                f"SKU {sku!r} is pinned to store {sid!r}, which has {have} of the "
+                f"{qty_of[sku]} units; pin another store or lower the quantity",
+                code="routing.pin_without_stock",
+                details={"sku": sku, "store_id": sid, "available": have},
+            )
+        forced.setdefault(i, []).append((sku, qty_of[sku]))
+        if i not in indices:
+            indices.append(i)
+            distances.append(0 if i == home else net.distance_to(i, target))
+    for i in free:
+        if i not in indices and any(k in view[i] for k in skus):
+            indices.append(i)
+            distances.append(0 if i == home else net.distance_to(i, target))
+    if policy.max_shipments is not None and len(forced) > policy.max_shipments:
+        raise RoutingValidationError(
+            f"pins need {len(forced)} shipments but max_shipments is {policy.max_shipments}",
+            code="routing.pin_conflict",
+        )
+    pinned = {sku for sku, _ in req.pins}
+    demand: dict[str, int] = {}
+    for sku, qty in req.lines:
+        if sku in pinned:
+            continue
+        avail = 0
+        holders = 0
+        for i in indices:
+            q = view[i].get(sku, 0)
+            if q:
+                holders += 1
+                avail += q
+        ctx.sku_holders[sku] = holders
+        if avail < qty:
+            ctx.short[sku] = qty - avail
+            ctx.short_reason[sku] = (
+                "no eligible store holds it"
+                if avail == 0
+                else f"only {avail} in stock at eligible stores"
+            )
+        take = min(avail, qty)
+        if take:
+            demand[sku] = take
+    ctx.problem = build_problem(
+        stores=stores,
+        indices=indices,
+        distances=distances,
+        demand=demand,
+        forced=forced,
+        penalty_nano=ctx.penalty_nano,
+        cost_model=ctx.cost_model,
+        partial_dummy=policy.allow_partial and policy.max_shipments is not None,
+        max_open=policy.max_shipments,
+        stock=stock,
+        free=free,
+    )
+    return ctx
+
+
+def _store_index(net: StoreNetwork, store_id: str, what: str) -> int:
+    i = net.index_of.get(store_id)
+    if i is None:
+        raise RoutingValidationError(
+            f"{what} {store_id!r} is not among the candidate stores",
+            code="routing.unknown_store",
+            details={"store_id": store_id},
+        )
+    return i
+
+
+def _infeasible(ctx: Context, why: str) -> RoutingPlan:
+    cur = ctx.currency
+    unf = tuple(
+        UnfulfilledLine(
+            sku=sku,
+            quantity=qty,
+            reason=f"{why}: {ctx.short_reason[sku]}" if sku in ctx.short_reason else why,
+        )
+        for sku, qty in ctx.request.lines
+    )
+    zero = from_minor(0, cur)
+    plan = RoutingPlan(
+        status="unfulfilled",
+        shipments=(),
+        unfulfilled=unf,
+        shipping_cost=zero,
+        split_penalty=zero,
+        objective=zero,
+        lower_bound=None,
+        gap=None,
+        optimal=False,
+        mode=ctx.policy.mode,
+        nodes=0,
+        explanation=(),
+        request=ctx.request,
+    )
+    if ctx.policy.explain:
+        return _with_explanation(plan, explain(ctx=ctx, plan=plan, reason=why))
+    return plan
+
+
+def _with_explanation(plan: RoutingPlan, lines: tuple[str, ...]) -> RoutingPlan:
+    return attrs.evolve(plan, explanation=lines)
+
+
+def shipments_of(ctx: Context, assignment: Assignment) -> tuple[list[Shipment], int]:
+    """Turn an assignment (problem store -> [(sku index, units)]) into priced shipments.
+
+    Pinned units are added to their stores. Returns the shipments in rank order and the sum of
+    their exact (unrounded) costs in nano-minor units.
+    """
+    p = ctx.problem
+    cur = ctx.currency
+    order = {sku: n for n, (sku, _q) in enumerate(ctx.request.lines)}
+    stores = ctx.net.stores
+    per_store: dict[int, dict[str, int]] = {}
+    for r, pinned in p.pinned_units.items():
+        d = per_store.setdefault(r, {})
+        for sku, q in pinned:
+            d[sku] = d.get(sku, 0) + q
+    for r, parts in assignment.items():
+        d = per_store.setdefault(r, {})
+        for k, t in parts:
+            sku = p.skus[k]
+            d[sku] = d.get(sku, 0) + t
+    out: list[Shipment] = []
+    exact_total = 0
+    for r in sorted(per_store):
+        lines = per_store[r]
+        if not lines:
+            continue
+        exact = p.fixed_nano[r] + sum(q * p.unit_cost(r, sku) for sku, q in lines.items())
+        exact_total += exact
+        ni = p.net_index[r]
+        pinned_skus = tuple(sku for sku, _q in p.pinned_units.get(r, ()))
+        out.append(
+            Shipment(
+                store_id=stores[ni].store_id,
+                lines=tuple(
+                    PlanLine(sku, q) for sku, q in sorted(lines.items(), key=lambda x: order[x[0]])
+                ),
+                units=sum(lines.values()),
+                distance_km=p.dist_m[r] / 1000.0,
+                cost=from_minor(round_shipment_cost(exact), cur),
+                pickup=ni == ctx.pickup,
+                pinned=pinned_skus,
+            )
+        )
+    return out, exact_total
+
+
+def _build_plan(
+    ctx: Context,
+    assignment: Assignment,
+    short: list[int],
+    result: SearchResult,
+    mode: str,
+) -> RoutingPlan:
+    p = ctx.problem
+    cur = ctx.currency
+    shipments, exact_total = shipments_of(ctx, assignment)
+    unfulfilled: list[UnfulfilledLine] = []
+    short_by_sku = {p.skus[k]: s for k, s in enumerate(short) if s}
+    for sku, _qty in ctx.request.lines:
+        missing = ctx.short.get(sku, 0)
+        reasons = []
+        if missing:
+            reasons.append(ctx.short_reason[sku])
+        extra = short_by_sku.get(sku, 0)
+        if extra:
+            reasons.append(f"does not fit within {ctx.policy.max_shipments} shipment(s)")
+        if missing + extra:
+            unfulfilled.append(
+                UnfulfilledLine(sku=sku, quantity=missing + extra, reason="; ".join(reasons))
+            )
+    count = len(shipments)
+    paid = sum(1 for s in shipments if ctx.net.index_of[s.store_id] not in ctx.free)
+    penalty_minor = (ctx.penalty_nano // NANO) * max(0, paid - 1)
+    shipping = sum(round_shipment_cost_of(s) for s in shipments)
+    objective_exact = exact_total + ctx.penalty_nano * max(0, paid - 1)
+    lower: int | None = None
+    if result.proven:
+        lower = objective_exact
+    elif result.lower_bound is not None and not short_by_sku and not ctx.free:
+        lower = min(objective_exact, max(0, result.lower_bound // p.weight - ctx.penalty_nano))
+    gap: Decimal | None = None
+    if lower is not None:
+        gap = (
+            Decimal(0)
+            if objective_exact == 0 or lower >= objective_exact
+            else (Decimal(objective_exact - lower) / Decimal(objective_exact)).quantize(
+                Decimal("0.000001"), rounding=ROUND_HALF_UP
+            )
+        )
+    if count == 0:
+        status = "unfulfilled"
+    elif unfulfilled:
+        status = "partial"
+    else:
+        status = "complete"
+    plan = RoutingPlan(
+        status=status,
+        shipments=tuple(shipments),
+        unfulfilled=tuple(unfulfilled),
+        shipping_cost=from_minor(shipping, cur),
+        split_penalty=from_minor(penalty_minor, cur),
+        objective=from_minor(shipping + penalty_minor, cur),
+        lower_bound=None if lower is None else from_minor(lower // NANO, cur),
+        gap=gap,
+        optimal=result.proven,
+        mode=mode,
+        nodes=result.nodes,
+        explanation=(),
+        request=ctx.request,
+    )
+    if ctx.policy.explain:
+        return _with_explanation(plan, explain(ctx=ctx, plan=plan, reason=None))
+    return plan
+
+
+def round_shipment_cost_of(s: Shipment) -> int:
+    """Minor units of a shipment's (already rounded) cost."""
+    return int(s.cost.amount * minor_per_major(s.cost.currency.value))
+
+
+def nearest_alternative(ctx: Context) -> tuple[list[str], int] | None:
+    """The nearest-store fill for the same order: (store ids, shipping cost in minor units)."""
+    p = ctx.problem
+    assignment, short = nearest_fill(p)
+    if any(short):
+        return None
+    total = 0
+    ids: list[str] = []
+    stores = ctx.net.stores
+    for r in sorted(assignment):
+        unit, per_sku = p.unit_nano[r]
+        exact = p.fixed_nano[r]
+        for k, t in assignment[r]:
+            exact += t * (per_sku.get(p.skus[k], unit) if per_sku else unit)
+        total += round_shipment_cost(exact)
+        ids.append(stores[p.net_index[r]].store_id)
+    return ids, total
+
+
+def reroute(
+    *,
+    plan: RoutingPlan,
+    rejected_store: str,
+    candidates: Sequence[CandidateStore] | StoreNetwork,
+    policy: RoutingPolicy | Mapping[str, Any] | None = None,
+    cost_model: CostModel | None = None,
+) -> RoutingPlan:
+    """Re-route an order after a store rejects its shipment.
+
+    The rejected store is excluded. The other shipments are kept when the rejected lines can be
+    placed elsewhere (on kept stores, whose fixed cost is already paid, or on new ones); when
+    keeping them would leave more units unfulfilled, the whole order is routed again.
+
+    Args:
+        plan: The plan that was rejected.
+        rejected_store: Id of the store that rejected its shipment.
+        candidates: Current candidate stores (with current stock).
+        policy: The routing policy.
+        cost_model: The custom cost model used before, if any.
+
+    Raises:
+        RoutingValidationError: ``routing.unknown_store`` when the plan has no shipment from
+            ``rejected_store``.
+    """
+    net = StoreNetwork.of(candidates)
+    pol = RoutingPolicy.load(policy)
+    rejected = next((s for s in plan.shipments if s.store_id == rejected_store), None)
+    if rejected is None:
+        raise RoutingValidationError(
+            f"the plan has no shipment from store {rejected_store!r}; shipping stores are "
+            f"{list(plan.store_ids)}",
+            code="routing.unknown_store",
+            details={"store_id": rejected_store},
+        )
+    old = plan.request
+    excluded = old.excluded | {rejected_store}
+    pins = tuple((sku, sid) for sku, sid in old.pins if sid != rejected_store)
+    full_req = RouteRequest(
+        lines=old.lines,
+        destination=old.destination,
+        pickup_store=old.pickup_store,
+        pins=pins,
+        excluded=excluded,
+    )
+    full = route_request(request=full_req, network=net, policy=pol, cost_model=cost_model)
+    full = _note(
+        full,
+        f"Store {rejected_store} rejected its shipment; the whole order was routed again "
+        "without it.",
+    )
+    kept = [s for s in plan.shipments if s.store_id != rejected_store]
+    if not kept:
+        return full
+    # keep the other shipments: consume their stock, route only the rejected lines
+    view = [dict(s.stock) for s in net.stores]
+    free: set[int] = set()
+    for s in kept:
+        i = net.index_of.get(s.store_id)
+        if i is None:
+            return full
+        free.add(i)
+        for line in s.lines:
+            view[i][line.sku] = view[i].get(line.sku, 0) - line.quantity
+            if view[i][line.sku] < 0:
+                return full
+    part_req = RouteRequest(
+        lines=tuple((line.sku, line.quantity) for line in rejected.lines),
+        destination=old.destination,
+        pickup_store=old.pickup_store,
+        pins=tuple((sku, sid) for sku, sid in pins if sku in {x.sku for x in rejected.lines}),
+        excluded=excluded,
+    )
+    part = route_request(
+        request=part_req,
+        network=net,
+        policy=pol,
+        cost_model=cost_model,
+        stock=view,
+        free=frozenset(free),
+    )
+    merged = _merge(plan, rejected_store, kept, part, full_req, net, pol, cost_model)
+    if merged.units_shipped >= full.units_shipped:
+        return merged
+    return full
+
+
+def _note(plan: RoutingPlan, sentence: str) -> RoutingPlan:
+    if not plan.explanation:
+        return plan
+    return _with_explanation(plan, (sentence, *plan.explanation))
+
+
+def _merge(  # noqa: PLR0917 - private helper of reroute
+    old: RoutingPlan,
+    rejected_id: str,
+    kept: list[Shipment],
+    part: RoutingPlan,
+    request: RouteRequest,
+    net: StoreNetwork,
+    policy: RoutingPolicy,
+    cost_model: CostModel | None,
+) -> RoutingPlan:
+    from multistore.routing.cost import shipment_cost  # noqa: PLC0415
+
+    cur = old.shipping_cost.currency.value
+    by_store: dict[str, dict[str, int]] = {}
+    dist: dict[str, float] = {}
+    pickup: dict[str, bool] = {}
+    pinned: dict[str, tuple[str, ...]] = {}
+    for s in [*kept, *part.shipments]:
+        d = by_store.setdefault(s.store_id, {})
+        for line in s.lines:
+            d[line.sku] = d.get(line.sku, 0) + line.quantity
+        dist[s.store_id] = s.distance_km
+        pickup[s.store_id] = s.pickup
+        pinned[s.store_id] = tuple(dict.fromkeys((*pinned.get(s.store_id, ()), *s.pinned)))
+    order = {sku: n for n, (sku, _q) in enumerate(request.lines)}
+    ships: list[Shipment] = []
+    for sid, lines in by_store.items():
+        store = net.stores[net.index_of[sid]]
+        ships.append(
+            Shipment(
+                store_id=sid,
+                lines=tuple(
+                    PlanLine(k, q) for k, q in sorted(lines.items(), key=lambda x: order[x[0]])
+                ),
+                units=sum(lines.values()),
+                distance_km=dist[sid],
+                cost=shipment_cost(
+                    store=store, distance_km=dist[sid], lines=lines, cost_model=cost_model
+                ),
+                pickup=pickup[sid],
+                pinned=pinned[sid],
+            )
+        )
+    shipping = sum(round_shipment_cost_of(s) for s in ships)
+    pen_minor = int(policy.split_penalty * minor_per_major(cur)) * max(0, len(ships) - 1)
+    unfulfilled = (*old.unfulfilled, *part.unfulfilled)
+    moved = ", ".join(f"{s.store_id}" for s in part.shipments) or "no store"
+    explanation = (
+        (
+            f"Store {rejected_id} rejected its shipment; the other {len(kept)} shipment(s) are "
+            f"kept and its lines move to {moved}."
+        ),
+        *part.explanation,
+    )
+    return RoutingPlan(
+        status="complete" if not unfulfilled else ("partial" if ships else "unfulfilled"),
+        shipments=tuple(ships),
+        unfulfilled=unfulfilled,
+        shipping_cost=from_minor(shipping, cur),
+        split_penalty=from_minor(pen_minor, cur),
+        objective=from_minor(shipping + pen_minor, cur),
+        lower_bound=None,
+        gap=None,
+        optimal=False,
+        mode="reroute",
+        nodes=part.nodes,
+        explanation=explanation if policy.explain else (),
+        request=request,
+    )
