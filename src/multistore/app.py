@@ -25,6 +25,7 @@ from multistore.inventory.service import InventoryService
 from multistore.members.service import MemberService
 from multistore.orders.service import OrderService
 from multistore.ports.clock import Clock, IdFactory
+from multistore.ports.content_review import ContentReviewer
 from multistore.ports.events import EventBus
 from multistore.ports.security import AuditEntry, Authorizer
 from multistore.ports.storage import Storage, UnitOfWork
@@ -136,6 +137,7 @@ def connect(
     authorizer: Authorizer | None = None,
     event_bus: EventBus | None = None,
     migrate: bool = True,
+    content_reviewer: ContentReviewer | None = None,
 ) -> Multistore:
     """Open a multistore on the storage a URL names and wire every service to it.
 
@@ -149,6 +151,8 @@ def connect(
             roles; the system actor may do everything).
         event_bus: Where relayed events go (default: a new :class:`InProcessEventBus`).
         migrate: Whether SQL storages bring their schema up to date on connect.
+        content_reviewer: Reviews product copy before the catalog stores or publishes it
+            (default: :class:`~multistore.ports.content_review.PassThroughReviewer`).
 
     Returns:
         The :class:`Multistore` facade; close it (or use ``with``) when done.
@@ -167,8 +171,11 @@ def connect(
         ids=id_factory if id_factory is not None else UuidIdFactory(),
         authorizer=authorizer if authorizer is not None else RoleBasedAuthorizer(),
     )
-    return Multistore(
+    ms = Multistore(
         storage=storage,
         context=context,
         event_bus=event_bus if event_bus is not None else InProcessEventBus(),
     )
+    if content_reviewer is not None:
+        ms.catalog = CatalogService(context, reviewer=content_reviewer)
+    return ms

@@ -2,6 +2,7 @@
 
 from multistore.inventory.model import (
     MovementKind,
+    Quota,
     Reservation,
     ReservationLine,
     ReservationStatus,
@@ -13,6 +14,7 @@ from multistore.inventory.model import (
 
 __all__ = [
     "MovementKind",
+    "Quota",
     "Reservation",
     "ReservationLine",
     "ReservationStatus",

@@ -18,6 +18,7 @@ from multistore.errors import ValidationError
 
 __all__ = [
     "MovementKind",
+    "Quota",
     "Reservation",
     "ReservationLine",
     "ReservationStatus",
@@ -243,3 +244,26 @@ class Transfer:
             other.sku,
             other.quantity,
         )
+
+
+@attrs.frozen
+class Quota:
+    """Units of a store's stock ring-fenced for one channel or campaign (e.g. a flash sale).
+
+    The fenced units count as reserved in the :class:`StockLevel`, so ordinary reservations
+    cannot take them; reservations that name the channel draw from the quota instead.
+
+    Attributes:
+        store_id: The store.
+        sku: The SKU code.
+        channel: The channel or campaign the units are held for (``"flash-1111"``, ``"meituan"``).
+        units: Fenced units still unsold.
+    """
+
+    store_id: str = attrs.field(validator=valid_id("store_id"))
+    sku: str = attrs.field(validator=valid_id("sku"))
+    channel: str = attrs.field(validator=valid_id("channel"))
+    units: int = attrs.field(default=0)
+
+    def __attrs_post_init__(self) -> None:
+        check_non_negative_int(self.units, "units")

@@ -14,6 +14,7 @@ from multistore._validation import (
 from multistore.errors import NotFoundError, ValidationError
 from multistore.inventory.model import (
     MovementKind,
+    Quota,
     Reservation,
     ReservationLine,
     ReservationStatus,
@@ -86,8 +87,9 @@ class InventoryService:
 
     Actions (in the store touched): ``inventory.receive``, ``inventory.record_movement``,
     ``inventory.set_safety_buffer``, ``inventory.reserve``, ``inventory.release``,
-    ``inventory.commit``, ``inventory.transfer`` (both stores), ``inventory.receive_transfer``
-    (destination), ``inventory.cancel_transfer`` (source); ``inventory.expire`` at headquarters.
+    ``inventory.commit``, ``inventory.set_quota``, ``inventory.transfer`` (both stores),
+    ``inventory.receive_transfer`` (destination), ``inventory.cancel_transfer`` (source);
+    ``inventory.expire`` at headquarters.
 
     Every change writes a ``stock.*`` event to the outbox with the levels after the change.
     """
@@ -244,6 +246,7 @@ class InventoryService:
         key: str,
         lines: Sequence[LineInput],
         ttl: timedelta | None = DEFAULT_RESERVATION_TTL,
+        channel: str | None = None,
     ) -> Reservation:
         """Hold stock for an order: every line or none, at most once per ``key``.
 
@@ -254,6 +257,9 @@ class InventoryService:
             lines: ``ReservationLine`` values or ``(store_id, sku, quantity)`` triples.
             ttl: How long the hold lasts before :meth:`expire` releases it (``None``: until
                 committed or released).
+            channel: The sales channel or campaign reserving. Lines whose (store, sku) has a
+                quota for it (:meth:`set_quota`) draw from that quota, and only from it; the
+                other lines hold available stock.
 
         Returns:
             The reservation, status ``active`` (or the stored one on a repeat).
@@ -271,6 +277,8 @@ class InventoryService:
                 f"ttl must be a positive timedelta or None, got {ttl!r}",
                 code="stock.invalid_ttl",
             )
+        if channel is not None:
+            channel = check_id(channel, "channel")
         now = self._ctx.clock.now()
         reservation = Reservation(
             key=key,
@@ -283,7 +291,10 @@ class InventoryService:
             for sku in sorted({x.sku for x in reservation.lines}):
                 uow.products.get_sku(sku)
             replay = _find(uow, reservation.key)
-            stored = uow.stock.reserve(reservation)
+            if channel is None:
+                stored = uow.stock.reserve(reservation)
+            else:
+                stored = uow.stock.reserve_for_channel(reservation, channel=channel)
             if replay is not None:
                 return Outcome(stored, (), {"replayed": True})
             levels = uow.stock.snapshot(
@@ -291,6 +302,7 @@ class InventoryService:
             )
             payload = {
                 "key": stored.key,
+                "channel": channel,
                 "lines": _lines_payload(stored),
                 "expires_at": None if stored.expires_at is None else stored.expires_at.isoformat(),
                 "levels": [_level_payload(level) for level in levels.values()],
@@ -395,6 +407,68 @@ class InventoryService:
             scopes=lambda uow: [Scope.hq()],
             work=work,
         )
+
+    # --- ring-fenced quotas -------------------------------------------------------------------
+
+    def set_quota(
+        self, *, actor: Actor, store_id: str, sku: str, channel: str, units: int
+    ) -> Quota:
+        """Ring-fence ``units`` of a SKU in a store for a channel or campaign (0 removes it).
+
+        Fenced units leave the general pool (they count as reserved), so other channels cannot
+        sell them; reservations naming ``channel`` draw from them. The online safety buffer is
+        never fenced. Setting a smaller quota gives the difference back.
+
+        Raises:
+            ValidationError: ``validation.negative_quantity`` or ``validation.empty_id``.
+            InsufficientStockError: ``stock.insufficient`` when the extra units are not
+                available; nothing is written.
+            NotFoundError: ``store.not_found`` or ``catalog.sku_not_found``.
+            PermissionDeniedError: when the actor may not manage stock in this store
+                (``inventory.set_quota``).
+        """
+        check_non_negative_int(units, "units")
+        quota = Quota(store_id=store_id, sku=sku, channel=channel, units=units)
+
+        def work(uow: UnitOfWork) -> Outcome[Quota]:
+            uow.products.get_sku(quota.sku)
+            stored = uow.stock.set_quota(quota.store_id, quota.sku, quota.channel, quota.units)
+            level = uow.stock.get(quota.store_id, quota.sku)
+            payload = {**_level_payload(level), "channel": quota.channel, "quota": quota.units}
+            return Outcome(
+                stored,
+                [("stock.quota_set", f"stock:{quota.store_id}/{quota.sku}", payload)],
+                {"channel": quota.channel, "units": quota.units},
+            )
+
+        return self._ctx.run(
+            actor=actor,
+            action="inventory.set_quota",
+            target=f"stock:{quota.store_id}/{quota.sku}",
+            scopes=lambda uow: [store_scope(uow, quota.store_id)],
+            work=work,
+        )
+
+    def quotas(self, *, store_id: str | None = None, sku: str | None = None) -> Sequence[Quota]:
+        """Return the ring-fenced quotas (sold-out ones with 0 units), by (store, sku, channel)."""
+        return self._ctx.read(lambda uow: list(uow.stock.quotas(store_id=store_id, sku=sku)))
+
+    def available_for(self, *, store_id: str, sku: str, channel: str | None = None) -> int:
+        """Return the units a reservation could take now.
+
+        Without a channel, or for a channel without a quota here: on hand - reserved - safety
+        buffer, where reserved includes every fenced quota. For a channel with a quota here:
+        the quota's units left.
+        """
+
+        def read(uow: UnitOfWork) -> int:
+            if channel is not None:
+                for quota in uow.stock.quotas(store_id=store_id, sku=sku):
+                    if quota.channel == channel:
+                        return quota.units
+            return uow.stock.get(store_id, sku).available
+
+        return self._ctx.read(read)
 
     # --- transfers between stores ---------------------------------------------------------------
 

@@ -16,8 +16,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from multistore.catalog.assortment import CatalogChange, ChangeKind, StorePrice
 from multistore.catalog.model import Product, Sku
-from multistore.inventory.model import Reservation, StockLevel, StockMovement, Transfer
+from multistore.inventory.model import Quota, Reservation, StockLevel, StockMovement, Transfer
 from multistore.members.model import Member
 from multistore.orders.model import Order, OrderStatus
 from multistore.ports.events import Outbox
@@ -25,6 +26,7 @@ from multistore.ports.security import AuditLog
 from multistore.stores.model import Store, StoreStatus
 
 __all__ = [
+    "AssortmentRepository",
     "MemberRepository",
     "OrderRepository",
     "ProductRepository",
@@ -205,6 +207,40 @@ class StockRepository(Protocol):
         """
         ...
 
+    # --- ring-fenced quotas --------------------------------------------------------------------
+
+    def set_quota(self, store_id: str, sku: str, channel: str, units: int) -> Quota:
+        """Ring-fence ``units`` of one (store, sku) for ``channel`` (0 removes the quota).
+
+        Fenced units count in ``StockLevel.reserved``: raising a quota takes the extra units
+        from available stock with one conditional UPDATE (``InsufficientStockError``,
+        ``stock.insufficient``, when they are not available; the safety buffer is never fenced);
+        lowering it gives units back.
+        """
+        ...
+
+    def quotas(self, *, store_id: str | None = None, sku: str | None = None) -> Sequence[Quota]:
+        """Return the quotas by (store, sku, channel).
+
+        A quota drawn down to 0 units stays (0 units: the channel's allotment is sold out and
+        its reservations do not fall back to general stock) until ``set_quota(..., 0)``
+        removes it.
+        """
+        ...
+
+    def reserve_for_channel(self, reservation: Reservation, *, channel: str) -> Reservation:
+        """Like :meth:`reserve`, but lines with a quota for ``channel`` draw from that quota.
+
+        A quota line moves units from the fence to the reservation (``reserved`` does not
+        change); the other lines hold available stock as :meth:`reserve` does.
+
+        All or nothing, idempotent by key like :meth:`reserve`. A short quota line raises
+        ``InsufficientStockError`` (``stock.insufficient``) whose short line reports the quota's
+        units as ``available``. Released or expired, such a reservation returns its units to
+        the general pool, not to the quota.
+        """
+        ...
+
     def get_transfer(self, transfer_id: str) -> Transfer:
         """Return a transfer. Raises ``NotFoundError`` (``stock.transfer_not_found``)."""
         ...
@@ -216,6 +252,58 @@ class StockRepository(Protocol):
 
         ``sku`` keeps one SKU; ``store_id`` keeps transfers from or to that store.
         """
+        ...
+
+
+@runtime_checkable
+class AssortmentRepository(Protocol):
+    """Which stores list which products (versioned for incremental sync) and store prices."""
+
+    def record(
+        self,
+        *,
+        product_id: str,
+        store_ids: Sequence[str],
+        kind: ChangeKind,
+        at: datetime,
+    ) -> int:
+        """Take the next catalog version and record ``kind`` for each store under it.
+
+        Versions are chain-wide, start at 1 and strictly increase in commit order of the units of
+        work that take them (SQL storages take a row lock on the version counter, so concurrent
+        publishers queue). Every store in ``store_ids`` gets one :class:`CatalogChange`, even if
+        its listing already matched (a re-publish carries new copy). Returns the version.
+        """
+        ...
+
+    def version(self) -> int:
+        """Return the latest catalog version (0 before the first publish)."""
+        ...
+
+    def changes_since(
+        self, version: int, *, store_id: str | None = None, limit: int | None = None
+    ) -> Sequence[CatalogChange]:
+        """Return changes with a version above ``version``, by (version, product, store).
+
+        ``store_id`` keeps one store's changes; ``limit`` caps how many are returned (sync in
+        pages by passing the last version seen).
+        """
+        ...
+
+    def listed(self, store_id: str) -> Sequence[str]:
+        """Return the ids of the products currently published to a store, sorted."""
+        ...
+
+    def stores_listing(self, product_id: str) -> Sequence[str]:
+        """Return the ids of the stores a product is currently published to, sorted."""
+        ...
+
+    def add_price(self, price: StorePrice) -> StorePrice:
+        """Append a store price override (overrides are never edited; a newer one wins)."""
+        ...
+
+    def prices(self, store_id: str, sku: str) -> Sequence[StorePrice]:
+        """Return the overrides of one (store, sku) in the order they were set."""
         ...
 
 
@@ -278,6 +366,7 @@ class UnitOfWork(Protocol):
     stores: StoreRepository
     products: ProductRepository
     stock: StockRepository
+    assortment: AssortmentRepository
     orders: OrderRepository
     members: MemberRepository
     outbox: Outbox

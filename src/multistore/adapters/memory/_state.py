@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from multistore.catalog.assortment import CatalogChange, StorePrice
 from multistore.catalog.model import Product
 from multistore.inventory.model import Reservation, StockLevel, StockMovement, Transfer
 from multistore.members.model import Member
@@ -35,6 +36,11 @@ class MemoryState:
     active_reservations: dict[str, str] = field(default_factory=dict)
     transfers: dict[str, Transfer] = field(default_factory=dict)
     open_transfers: dict[str, str] = field(default_factory=dict)
+    quotas: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    catalog_version: dict[str, int] = field(default_factory=dict)
+    catalog_changes: dict[int, tuple[CatalogChange, ...]] = field(default_factory=dict)
+    listings: dict[Pair, int] = field(default_factory=dict)
+    store_prices: dict[Pair, tuple[StorePrice, ...]] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     order_keys: dict[Pair, tuple[str, str]] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
@@ -139,6 +145,11 @@ class Transaction:
         self.active_reservations = Overlay(state.active_reservations)
         self.transfers = Overlay(state.transfers)
         self.open_transfers = Overlay(state.open_transfers)
+        self.quotas = Overlay(state.quotas)
+        self.catalog_version = Overlay(state.catalog_version)
+        self.catalog_changes = Overlay(state.catalog_changes)
+        self.listings = Overlay(state.listings)
+        self.store_prices = Overlay(state.store_prices)
         self.orders = Overlay(state.orders)
         self.order_keys = Overlay(state.order_keys)
         self.members = Overlay(state.members)
@@ -158,6 +169,11 @@ class Transaction:
             self.active_reservations,
             self.transfers,
             self.open_transfers,
+            self.quotas,
+            self.catalog_version,
+            self.catalog_changes,
+            self.listings,
+            self.store_prices,
             self.orders,
             self.order_keys,
             self.members,

@@ -17,6 +17,7 @@ from multistore.catalog.model import Product, Sku
 from multistore.errors import ConflictError, InsufficientStockError, NotFoundError
 from multistore.inventory.model import (
     MovementKind,
+    Quota,
     Reservation,
     ReservationStatus,
     StockLevel,
@@ -25,6 +26,7 @@ from multistore.inventory.model import (
     TransferStatus,
 )
 from multistore.inventory.transfers import (
+    quota_short,
     transfer_closed,
     transfer_conflict,
     transfer_movement,
@@ -336,6 +338,74 @@ class MemoryStockRepository(_Repository):
             if res is not None and res.expires_at is not None and res.expires_at <= now:
                 due.append(res)
         return [self._unhold(res, ReservationStatus.EXPIRED) for res in sorted(due, key=_by_key)]
+
+    # --- quotas ------------------------------------------------------------------------------
+
+    def set_quota(self, store_id: str, sku: str, channel: str, units: int) -> Quota:
+        """Ring-fence ``units`` for ``channel``; fenced units count as reserved (see the port)."""
+        quota = Quota(store_id, sku, channel, units)
+        tx = self._tx()
+        triple = (store_id, sku, channel)
+        delta = units - (tx.quotas.get(triple) or 0)
+        level = self.get(store_id, sku)
+        if delta > level.available:
+            raise quota_short(quota, delta, level.available)
+        if delta:
+            tx.levels.set((store_id, sku), attrs.evolve(level, reserved=level.reserved + delta))
+        if units:
+            tx.quotas.set(triple, units)
+        else:
+            tx.quotas.delete(triple)
+        return quota
+
+    def quotas(self, *, store_id: str | None = None, sku: str | None = None) -> Sequence[Quota]:
+        """Return the quotas (exhausted ones with 0 units), by (store, sku, channel)."""
+        return [
+            Quota(s, k, c, units)
+            for (s, k, c), units in sorted(self._tx().quotas.items())
+            if (store_id is None or s == store_id) and (sku is None or k == sku)
+        ]
+
+    def reserve_for_channel(self, reservation: Reservation, *, channel: str) -> Reservation:
+        """Hold every line or none, quota lines from ``channel``'s quota (see the port)."""
+        tx = self._tx()
+        existing = tx.reservations.get(reservation.key)
+        if existing is not None:
+            return self.reserve(reservation)
+        fenced = {
+            (line.store_id, line.sku): tx.quotas.get((line.store_id, line.sku, channel))
+            for line in reservation.lines
+        }
+        short: list[dict[str, object]] = []
+        for line in reservation.lines:
+            pair = (line.store_id, line.sku)
+            quota = fenced[pair]
+            have = quota if quota is not None else self.get(*pair).available
+            if have < line.quantity:
+                short.append(_short_line(line.store_id, line.sku, line.quantity, have))
+        if short:
+            raise InsufficientStockError(
+                f"not enough stock for reservation {reservation.key!r} on channel {channel!r}; "
+                "nothing was held",
+                code="stock.insufficient",
+                details={"key": reservation.key, "channel": channel, "short_lines": short},
+            )
+        plain = [x for x in reservation.lines if fenced[(x.store_id, x.sku)] is None]
+        for line in reservation.lines:
+            quota = fenced[(line.store_id, line.sku)]
+            if quota is None:
+                continue
+            tx.quotas.set((line.store_id, line.sku, channel), quota - line.quantity)
+        for line in plain:
+            level = self.get(line.store_id, line.sku)
+            tx.levels.set(
+                (line.store_id, line.sku),
+                attrs.evolve(level, reserved=level.reserved + line.quantity),
+            )
+        stored = attrs.evolve(reservation, status=ReservationStatus.ACTIVE)
+        tx.reservations.set(stored.key, stored)
+        tx.active_reservations.set(stored.key, stored.key)
+        return stored
 
     # --- transfers ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from multistore.adapters.memory._state import MemoryState, Transaction
+from multistore.adapters.memory.assortment import MemoryAssortmentRepository
 from multistore.adapters.memory.audit import MemoryAuditLog
 from multistore.adapters.memory.outbox import MemoryOutbox
 from multistore.adapters.memory.repositories import (
@@ -26,6 +27,7 @@ from multistore.errors import StorageError, TransientStorageError
 from multistore.ports.events import Outbox
 from multistore.ports.security import AuditLog
 from multistore.ports.storage import (
+    AssortmentRepository,
     MemberRepository,
     OrderRepository,
     ProductRepository,
@@ -99,6 +101,7 @@ class MemoryUnitOfWork:
         self.stores: StoreRepository = MemoryStoreRepository(self._transaction)
         self.products: ProductRepository = MemoryProductRepository(self._transaction)
         self.stock: StockRepository = MemoryStockRepository(self._transaction)
+        self.assortment: AssortmentRepository = MemoryAssortmentRepository(self._transaction)
         self.orders: OrderRepository = MemoryOrderRepository(self._transaction)
         self.members: MemberRepository = MemoryMemberRepository(self._transaction)
         self.outbox: Outbox = MemoryOutbox(self._transaction)

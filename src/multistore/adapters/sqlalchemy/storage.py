@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy import exc as sa_exc
 
 from multistore.adapters.sqlalchemy import tables as t
+from multistore.adapters.sqlalchemy.assortment import SqlAssortmentRepository
 from multistore.adapters.sqlalchemy.cipher import AesGcmCipher, Cipher, key_from_file, new_key
 from multistore.adapters.sqlalchemy.engine import EngineSettings, build_engine
 from multistore.adapters.sqlalchemy.errors import is_transient, translate, translating
@@ -44,6 +45,7 @@ from multistore.errors import StorageError, TransientStorageError, ValidationErr
 from multistore.ports.events import Outbox
 from multistore.ports.security import AuditLog
 from multistore.ports.storage import (
+    AssortmentRepository,
     MemberRepository,
     OrderRepository,
     ProductRepository,
@@ -125,6 +127,7 @@ class SqlUnitOfWork:
         self.stores: StoreRepository = SqlStoreRepository(self)
         self.products: ProductRepository = SqlProductRepository(self)
         self.stock: StockRepository = SqlStockWithTransfersRepository(self)
+        self.assortment: AssortmentRepository = SqlAssortmentRepository(self)
         self.orders: OrderRepository = SqlOrderRepository(self)
         self.members: MemberRepository = SqlMemberRepository(self)
         self.outbox: Outbox = SqlOutbox(self)

@@ -35,6 +35,9 @@ from sqlalchemy.types import CHAR, TypeDecorator
 
 __all__ = [
     "audit_log",
+    "catalog_changes",
+    "catalog_listings",
+    "catalog_version",
     "members",
     "metadata",
     "order_lines",
@@ -47,7 +50,9 @@ __all__ = [
     "skus",
     "stock_levels",
     "stock_movements",
+    "stock_quotas",
     "stock_transfers",
+    "store_prices",
     "stores",
 ]
 
@@ -300,3 +305,64 @@ stock_transfers = Table(
     Index(None, "status", "sku"),
 )
 """Transfers between stores; ``status = 'in_transit'`` rows are the units on the road."""
+
+catalog_version = Table(
+    "catalog_version",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("version", BigInteger(), nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+"""The chain-wide catalog version counter: one row, bumped by an upsert that locks it."""
+
+catalog_changes = Table(
+    "catalog_changes",
+    metadata,
+    Column("version", BigInteger(), nullable=False),
+    Column("product_id", String(), nullable=False),
+    Column("store_id", String(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("version", "product_id", "store_id"),
+    Index(None, "store_id", "version"),
+)
+"""Every assortment change, stamped with the catalog version that made it (append-only)."""
+
+catalog_listings = Table(
+    "catalog_listings",
+    metadata,
+    Column("product_id", String(), nullable=False),
+    Column("store_id", String(), nullable=False),
+    Column("version", BigInteger(), nullable=False),
+    PrimaryKeyConstraint("product_id", "store_id"),
+    Index(None, "store_id"),
+)
+"""Which store lists which product now (the last publish that reached it)."""
+
+store_prices = Table(
+    "store_prices",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("store_id", String(), nullable=False),
+    Column("sku", String(), nullable=False),
+    Column("price_minor", BigInteger(), nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("valid_from", UtcDateTime(), nullable=False),
+    Column("valid_to", UtcDateTime(), nullable=True),
+    Column("set_at", UtcDateTime(), nullable=True),
+    CheckConstraint("price_minor >= 0", name="price_not_negative"),
+    Index(None, "store_id", "sku", "id"),
+)
+"""Store-level price overrides with validity windows; the latest set wins where they overlap."""
+
+stock_quotas = Table(
+    "stock_quotas",
+    metadata,
+    Column("store_id", String(), nullable=False),
+    Column("sku", String(), nullable=False),
+    Column("channel", String(), nullable=False),
+    Column("units", BigInteger(), nullable=False),
+    PrimaryKeyConstraint("store_id", "sku", "channel"),
+    CheckConstraint("units >= 0", name="units_not_negative"),
+)
+"""Units ring-fenced per channel; they are counted in ``stock_levels.reserved``."""

@@ -18,12 +18,24 @@ from sqlalchemy import BigInteger, Row, bindparam, delete, insert, select, updat
 
 from multistore.adapters.sqlalchemy import tables as t
 from multistore.adapters.sqlalchemy.repositories import (
+    _HOLD,
+    _UNHOLD,
     SqlStockRepository,
     _movement_values,
     translated,
 )
-from multistore.inventory.model import MovementKind, Transfer, TransferStatus
+from multistore.errors import InsufficientStockError
+from multistore.inventory.model import (
+    MovementKind,
+    Quota,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    Transfer,
+    TransferStatus,
+)
 from multistore.inventory.transfers import (
+    quota_short,
     transfer_closed,
     transfer_conflict,
     transfer_movement,
@@ -61,8 +73,152 @@ def _transfer_from_row(row: Row[Any]) -> Transfer:
     )
 
 
+_Q = t.stock_quotas.c
+
+_FENCE = (
+    update(t.stock_levels)
+    .where(
+        _LEVEL.store_id == bindparam("s"),
+        _LEVEL.sku == bindparam("k"),
+        bindparam("q", type_=BigInteger())
+        <= _LEVEL.on_hand - _LEVEL.reserved - _LEVEL.safety_buffer,
+    )
+    .values(reserved=_LEVEL.reserved + bindparam("q", type_=BigInteger()))
+)
+"""Fences ``q`` more units of one row if that many are available (as a reservation would)."""
+
+_DRAW = (
+    update(t.stock_quotas)
+    .where(
+        _Q.store_id == bindparam("s"),
+        _Q.sku == bindparam("k"),
+        _Q.channel == bindparam("c"),
+        _Q.units >= bindparam("q", type_=BigInteger()),
+    )
+    .values(units=_Q.units - bindparam("q", type_=BigInteger()))
+)
+"""Moves ``q`` units out of a channel's quota, or matches nothing."""
+
+_UNDRAW = (
+    update(t.stock_quotas)
+    .where(_Q.store_id == bindparam("s"), _Q.sku == bindparam("k"), _Q.channel == bindparam("c"))
+    .values(units=_Q.units + bindparam("q", type_=BigInteger()))
+)
+
+
 class SqlStockWithTransfersRepository(SqlStockRepository):
-    """:class:`SqlStockRepository` plus transfers (see the ``StockRepository`` port)."""
+    """:class:`SqlStockRepository` plus transfers and quotas (see the ``StockRepository`` port)."""
+
+    # --- quotas --------------------------------------------------------------------------------
+
+    def _quota_units(self, store_id: str, sku: str, channel: str, *, lock: bool) -> int | None:
+        stmt = select(_Q.units).where(_Q.store_id == store_id, _Q.sku == sku, _Q.channel == channel)
+        if lock and self._uow.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        found = self._conn.execute(stmt).scalar()
+        return None if found is None else int(found)
+
+    @translated("setting a quota")
+    def set_quota(self, store_id: str, sku: str, channel: str, units: int) -> Quota:
+        """Ring-fence ``units`` for ``channel``; fenced units count as reserved (see the port).
+
+        The quota row is created (or locked) first, so concurrent changes of one quota queue;
+        the extra units are fenced with one conditional UPDATE of the stock row.
+        """
+        quota = Quota(store_id, sku, channel, units)
+        conn = self._conn
+        created = self._inserted(
+            self._insert(t.stock_quotas)
+            .values(store_id=store_id, sku=sku, channel=channel, units=0)
+            .on_conflict_do_nothing(index_elements=[_Q.store_id, _Q.sku, _Q.channel])
+        )
+        current = self._quota_units(store_id, sku, channel, lock=not created) or 0
+        delta = units - current
+        where = (_Q.store_id == store_id, _Q.sku == sku, _Q.channel == channel)
+        params = {"s": store_id, "k": sku, "q": abs(delta)}
+        if delta > 0 and conn.execute(_FENCE, params).rowcount != 1:
+            if created:
+                conn.execute(delete(t.stock_quotas).where(*where))
+            raise quota_short(quota, delta, self.get(store_id, sku).available)
+        if delta < 0:
+            conn.execute(_UNHOLD, params)
+        if units:
+            conn.execute(update(t.stock_quotas).where(*where).values(units=units))
+        else:
+            conn.execute(delete(t.stock_quotas).where(*where))
+        return quota
+
+    @translated("reading quotas")
+    def quotas(self, *, store_id: str | None = None, sku: str | None = None) -> list[Quota]:
+        """Return the quotas (exhausted ones with 0 units), by (store, sku, channel)."""
+        stmt = select(t.stock_quotas)
+        if store_id is not None:
+            stmt = stmt.where(_Q.store_id == store_id)
+        if sku is not None:
+            stmt = stmt.where(_Q.sku == sku)
+        rows = self._conn.execute(stmt.order_by(_Q.store_id, _Q.sku, _Q.channel))
+        return [Quota(r.store_id, r.sku, r.channel, int(r.units)) for r in rows]
+
+    @translated("reserving stock for a channel")
+    def reserve_for_channel(self, reservation: Reservation, *, channel: str) -> Reservation:
+        """Hold every line or none, quota lines from ``channel``'s quota (see the port).
+
+        Lines go in sorted (store, sku) order; each is one conditional UPDATE, of the quota
+        row when the channel has a quota there, else of the stock row. The first that matches
+        nothing undoes this call's draws and holds and its key claim.
+        """
+        conn = self._conn
+        if not self._claim(reservation):
+            return self.reserve(reservation)
+        drawn: list[ReservationLine] = []
+        held: list[ReservationLine] = []
+        for line in reservation.lines:
+            params = {"s": line.store_id, "k": line.sku, "c": channel, "q": line.quantity}
+            if conn.execute(_DRAW, params).rowcount == 1:
+                drawn.append(line)
+                continue
+            fenced = self._quota_units(line.store_id, line.sku, channel, lock=False) is not None
+            if not fenced and conn.execute(_HOLD, params).rowcount == 1:
+                held.append(line)
+                continue
+            for done in drawn:
+                conn.execute(
+                    _UNDRAW,
+                    {"s": done.store_id, "k": done.sku, "c": channel, "q": done.quantity},
+                )
+            self._unreserve(held)
+            conn.execute(delete(t.reservations).where(t.reservations.c.key == reservation.key))
+            raise self._channel_short(reservation, channel)
+        return Reservation(
+            key=reservation.key,
+            lines=reservation.lines,
+            status=ReservationStatus.ACTIVE,
+            created_at=reservation.created_at,
+            expires_at=reservation.expires_at,
+        )
+
+    def _channel_short(self, reservation: Reservation, channel: str) -> InsufficientStockError:
+        short: list[dict[str, object]] = []
+        for line in reservation.lines:
+            quota = self._quota_units(line.store_id, line.sku, channel, lock=False)
+            have = self.get(line.store_id, line.sku).available if quota is None else quota
+            if have < line.quantity:
+                short.append(
+                    {
+                        "store_id": line.store_id,
+                        "sku": line.sku,
+                        "requested": line.quantity,
+                        "available": have,
+                    }
+                )
+        return InsufficientStockError(
+            f"not enough stock for reservation {reservation.key!r} on channel {channel!r}; "
+            "nothing was held",
+            code="stock.insufficient",
+            details={"key": reservation.key, "channel": channel, "short_lines": short},
+        )
+
+    # --- transfers -----------------------------------------------------------------------------
 
     @translated("shipping a transfer")
     def ship_transfer(self, transfer: Transfer, *, actor_id: str = "system") -> Transfer:

@@ -17,23 +17,27 @@ a random prefix and tolerate storages that already hold other data (a shared Pos
 """
 
 from multistore.testing.contracts._base import ContractBase
+from multistore.testing.contracts.assortment import AssortmentRepositoryContract
 from multistore.testing.contracts.audit import AuditLogContract
 from multistore.testing.contracts.catalog import ProductRepositoryContract
 from multistore.testing.contracts.members import MemberRepositoryContract
 from multistore.testing.contracts.orders import OrderRepositoryContract
 from multistore.testing.contracts.outbox import OutboxContract
+from multistore.testing.contracts.quotas import QuotaContract
 from multistore.testing.contracts.stock import StockRepositoryContract
 from multistore.testing.contracts.stores import StoreRepositoryContract
 from multistore.testing.contracts.transfers import TransferContract
 from multistore.testing.contracts.unit_of_work import UnitOfWorkContract
 
 __all__ = [
+    "AssortmentRepositoryContract",
     "AuditLogContract",
     "ContractBase",
     "MemberRepositoryContract",
     "OrderRepositoryContract",
     "OutboxContract",
     "ProductRepositoryContract",
+    "QuotaContract",
     "StockRepositoryContract",
     "StorageContract",
     "StoreRepositoryContract",
@@ -47,6 +51,8 @@ class StorageContract(
     ProductRepositoryContract,
     StockRepositoryContract,
     TransferContract,
+    QuotaContract,
+    AssortmentRepositoryContract,
     OrderRepositoryContract,
     MemberRepositoryContract,
     OutboxContract,

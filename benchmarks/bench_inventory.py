@@ -1,0 +1,550 @@
+"""Reservations per second under concurrency, against naive, locking and raw-UPDATE baselines.
+
+Two cases per database (SQLite with 16 threads, PostgreSQL with 32 workers):
+
+* **throughput**: every worker reserves one unit of a random (store, sku) among 200 well-stocked
+  rows, for a fixed time; reported as successful reservations per second.
+* **last units**: every worker tries to reserve 1-2 units of one of 4 rows that hold 25 units each
+  (far fewer than asked for); an independent recount (plain SQL over the holds each subject
+  recorded) reports how many units were sold beyond stock ("oversold").
+
+Subjects, all in the same run, with the same driver (sqlite3 / psycopg 3) and worker count:
+
+* ``multistore service``: ``ms.inventory.reserve(...)`` (authorisation, audit entry, outbox event,
+  idempotency key; the audit chain takes one lock per transaction on PostgreSQL);
+* ``multistore repository``: ``storage.run_in_transaction(lambda uow: uow.stock.reserve(r))``:
+  the idempotent key claim plus the conditional UPDATE, with bounded retries;
+* ``baseline: naive read-then-write``: SELECT the row, check in Python, UPDATE it to the value
+  computed in Python (each statement on its own, as a careless ORM would);
+* ``baseline: SELECT ... FOR UPDATE``: lock the row, check, UPDATE, record the hold, commit
+  (on SQLite, which has no FOR UPDATE, ``BEGIN IMMEDIATE`` plays the lock);
+* ``baseline: raw conditional UPDATE``: one ``UPDATE ... WHERE on_hand - reserved >= q`` per
+  reservation in autocommit, nothing else: the practical limit.
+
+The baselines live in their own SQLite file / PostgreSQL schema. The PostgreSQL part uses
+``MULTISTORE_TEST_POSTGRES_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
+and is skipped with a note when the server cannot be reached.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import Row
+from multistore.adapters.events.inprocess import InProcessEventBus
+from multistore.adapters.sqlalchemy import SqlStorage, create_storage
+from multistore.adapters.sqlalchemy.engine import parse_url
+from multistore.adapters.system import SystemClock, UuidIdFactory
+from multistore.app import Multistore
+from multistore.errors import InsufficientStockError
+from multistore.inventory.model import MovementKind, Reservation, ReservationLine, StockMovement
+from multistore.ports.security import SYSTEM_ACTOR
+from multistore.security.rbac import RoleBasedAuthorizer
+from multistore.services.context import ServiceContext
+from multistore.testing.builders import T0, sample_product, sample_store
+
+NAME = "inventory"
+
+PG_URL = os.environ.get(
+    "MULTISTORE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+STORES = [f"S{i:02d}" for i in range(8)]
+SKUS = [f"K{i:02d}" for i in range(25)]
+PAIRS = [(s, k) for s in STORES for k in SKUS]
+HOT_UNITS = 25
+HOT_ROWS = 4
+HOT_SPREAD = 8
+
+Pair = tuple[str, str]
+Attempt = Callable[[str, Pair, int], bool]
+"""Reserve ``q`` units of a pair under a key; True if held, False if short."""
+
+
+@dataclass
+class Tally:
+    held: int = 0
+    short: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+
+def _drive(
+    workers: int,
+    make_attempt: Callable[[], Attempt],
+    *,
+    tag: str,
+    pairs: list[Pair],
+    seconds: float,
+    max_ops: int,
+    quantities: tuple[int, int] = (1, 1),
+) -> Tally:
+    """Run ``workers`` threads, each reserving random pairs until time or ops run out."""
+    tally = Tally()
+    lock = threading.Lock()
+    start_gate = threading.Barrier(workers + 1)
+    first_error: list[str] = []
+
+    def worker(n: int) -> None:
+        attempt = make_attempt()
+        rng = random.Random(f"{tag}-{n}")
+        held = short = errors = 0
+        start_gate.wait()
+        deadline = time.perf_counter() + seconds
+        for i in range(max_ops):
+            if time.perf_counter() >= deadline:
+                break
+            pair = rng.choice(pairs)
+            try:
+                if attempt(f"{tag}-{n}-{i}", pair, rng.randint(*quantities)):
+                    held += 1
+                else:
+                    short += 1
+            except Exception as exc:
+                errors += 1
+                if not first_error:
+                    first_error.append(repr(exc))
+        with lock:
+            tally.held += held
+            tally.short += short
+            tally.errors += errors
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(workers)]
+    for th in threads:
+        th.start()
+    start_gate.wait()
+    began = time.perf_counter()
+    for th in threads:
+        th.join()
+    tally.seconds = time.perf_counter() - began
+    if first_error:
+        print(f"  [{tag}] first error: {first_error[0]}")
+    return tally
+
+
+# --- multistore subjects -----------------------------------------------------------------------
+
+
+def _facade(storage: SqlStorage) -> Multistore:
+    context = ServiceContext(
+        uow_factory=storage.unit_of_work,
+        read_uow_factory=lambda: storage.unit_of_work(read_only=True),
+        clock=SystemClock(),
+        ids=UuidIdFactory(),
+        authorizer=RoleBasedAuthorizer(),
+    )
+    return Multistore(storage=storage, context=context, event_bus=InProcessEventBus())
+
+
+def _seed_ours(ms: Multistore, hot_skus: list[str]) -> None:
+    for s in STORES:
+        ms.stores.add(actor=SYSTEM_ACTOR, store=sample_store(s))
+    ms.catalog.add_product(actor=SYSTEM_ACTOR, product=sample_product("P-BENCH", SKUS + hot_skus))
+
+    def stock(uow: Any) -> None:
+        for s, k in PAIRS:
+            uow.stock.record(_receipt(s, k, 10_000_000))
+        for k in hot_skus:
+            uow.stock.record(_receipt(STORES[0], k, HOT_UNITS))
+
+    ms.storage.run_in_transaction(stock)  # type: ignore[attr-defined]
+
+
+def _receipt(store_id: str, sku: str, quantity: int) -> StockMovement:
+    return StockMovement(
+        store_id=store_id, sku=sku, kind=MovementKind.RECEIPT, quantity=quantity, occurred_at=T0
+    )
+
+
+def _service_attempt(ms: Multistore) -> Attempt:
+    def attempt(key: str, pair: Pair, q: int) -> bool:
+        try:
+            ms.inventory.reserve(actor=SYSTEM_ACTOR, key=key, lines=[(pair[0], pair[1], q)])
+        except InsufficientStockError:
+            return False
+        return True
+
+    return attempt
+
+
+def _repository_attempt(storage: SqlStorage) -> Attempt:
+    def attempt(key: str, pair: Pair, q: int) -> bool:
+        hold = Reservation(key=key, lines=(ReservationLine(pair[0], pair[1], q),), created_at=T0)
+        try:
+            storage.run_in_transaction(lambda uow: uow.stock.reserve(hold))
+        except InsufficientStockError:
+            return False
+        return True
+
+    return attempt
+
+
+def _oversold_ours(storage: SqlStorage, hot_skus: list[str]) -> int:
+    """Independent recount: units held per hot row (from reservation_lines) beyond on hand."""
+    over = 0
+    with storage.engine.connect() as conn:
+        for sku in hot_skus:
+            held = conn.exec_driver_sql(
+                "SELECT COALESCE(SUM(quantity), 0) FROM reservation_lines "
+                f"WHERE store_id = '{STORES[0]}' AND sku = '{sku}'"
+            ).scalar_one()
+            on_hand, reserved = conn.exec_driver_sql(
+                "SELECT on_hand, reserved FROM stock_levels "
+                f"WHERE store_id = '{STORES[0]}' AND sku = '{sku}'"
+            ).one()
+            assert int(reserved) == int(held), f"{sku}: reserved {reserved} != held {held}"
+            over += max(0, int(held) - int(on_hand))
+    return over
+
+
+# --- baselines (plain DB-API, their own tables) ---------------------------------------------------
+
+BASE_DDL = [
+    (
+        "CREATE TABLE bench_levels (store_id TEXT NOT NULL, sku TEXT NOT NULL, "
+        "on_hand BIGINT NOT NULL, reserved BIGINT NOT NULL, PRIMARY KEY (store_id, sku))"
+    ),
+    (
+        "CREATE TABLE bench_holds (key TEXT PRIMARY KEY, store_id TEXT NOT NULL, "
+        "sku TEXT NOT NULL, quantity BIGINT NOT NULL)"
+    ),
+]
+
+
+class Baselines:
+    """The three baseline reservation strategies over one DB-API connection factory."""
+
+    def __init__(self, connect: Callable[[], Any], *, dialect: str) -> None:
+        self._connect = connect
+        self.dialect = dialect
+        self.p = "?" if dialect == "sqlite" else "%s"
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    def connect(self) -> Any:
+        """Open a connection that :meth:`close_all` will close."""
+        conn = self._connect()
+        with self._lock:
+            self._opened.append(conn)
+        return conn
+
+    def close_all(self) -> None:
+        """Close every connection the attempts opened."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", self.p)
+
+    def setup(self, hot_skus: list[str]) -> None:
+        conn = self.connect()
+        cur = conn.cursor()
+        for ddl in BASE_DDL:
+            cur.execute(ddl)
+        rows = [(s, k, 10_000_000) for s, k in PAIRS] + [
+            (STORES[0], k, HOT_UNITS) for k in hot_skus
+        ]
+        cur.executemany(self._sql("INSERT INTO bench_levels VALUES (?, ?, ?, 0)"), rows)
+        conn.close()
+
+    def naive(self) -> Attempt:
+        conn = self.connect()
+        cur = conn.cursor()
+        read = self._sql(
+            "SELECT on_hand, reserved FROM bench_levels WHERE store_id = ? AND sku = ?"
+        )
+        write = self._sql("UPDATE bench_levels SET reserved = ? WHERE store_id = ? AND sku = ?")
+        record = self._sql("INSERT INTO bench_holds VALUES (?, ?, ?, ?)")
+
+        def attempt(key: str, pair: Pair, q: int) -> bool:
+            cur.execute(read, pair)
+            on_hand, reserved = cur.fetchone()
+            if on_hand - reserved < q:
+                return False
+            cur.execute(write, (reserved + q, *pair))
+            cur.execute(record, (key, *pair, q))
+            return True
+
+        return attempt
+
+    def locking(self) -> Attempt:
+        conn = self.connect()
+        cur = conn.cursor()
+        if self.dialect == "sqlite":
+            begin = "BEGIN IMMEDIATE"
+            read = "SELECT on_hand, reserved FROM bench_levels WHERE store_id = ? AND sku = ?"
+        else:
+            begin = "BEGIN"
+            read = (
+                "SELECT on_hand, reserved FROM bench_levels WHERE store_id = %s AND sku = %s "
+                "FOR UPDATE"
+            )
+        write = self._sql(
+            "UPDATE bench_levels SET reserved = reserved + ? WHERE store_id = ? AND sku = ?"
+        )
+        record = self._sql("INSERT INTO bench_holds VALUES (?, ?, ?, ?)")
+
+        def attempt(key: str, pair: Pair, q: int) -> bool:
+            cur.execute(begin)
+            try:
+                cur.execute(read, pair)
+                on_hand, reserved = cur.fetchone()
+                if on_hand - reserved < q:
+                    cur.execute("ROLLBACK")
+                    return False
+                cur.execute(write, (q, *pair))
+                cur.execute(record, (key, *pair, q))
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            return True
+
+        return attempt
+
+    def raw_update(self) -> Attempt:
+        conn = self.connect()
+        cur = conn.cursor()
+        hold = self._sql(
+            "UPDATE bench_levels SET reserved = reserved + ? "
+            "WHERE store_id = ? AND sku = ? AND on_hand - reserved >= ?"
+        )
+
+        def attempt(key: str, pair: Pair, q: int) -> bool:
+            cur.execute(hold, (q, *pair, q))
+            return bool(cur.rowcount == 1)
+
+        return attempt
+
+    def oversold(self, hot_skus: list[str]) -> int:
+        """Independent recount: units recorded in holds per hot row beyond its on hand."""
+        conn = self.connect()
+        cur = conn.cursor()
+        over = 0
+        for sku in hot_skus:
+            cur.execute(
+                self._sql(
+                    "SELECT COALESCE(SUM(quantity), 0) FROM bench_holds "
+                    "WHERE store_id = ? AND sku = ?"
+                ),
+                (STORES[0], sku),
+            )
+            held = int(cur.fetchone()[0])
+            over += max(0, held - HOT_UNITS)
+        conn.close()
+        return over
+
+
+# --- one database ------------------------------------------------------------------------------
+
+
+def _measure(
+    *,
+    db: str,
+    workers: int,
+    scale: float,
+    storage: SqlStorage,
+    baselines: Baselines,
+) -> list[Row]:
+    seconds = max(0.4, 1.2 * scale)
+    max_ops = max(50, int(4000 * scale))
+    hot_attempts = max(4, int(15 * max(scale, 0.25)))
+    subjects: list[tuple[str, str, Callable[[], Attempt]]] = []
+    ms = _facade(storage)
+    hot = {name: [f"HOT-{name}-{i}" for i in range(HOT_ROWS)] for name in ("svc", "repo")}
+    hot_base = {
+        name: [f"HOT-{name}-{i}" for i in range(HOT_ROWS)] for name in ("naive", "lock", "raw")
+    }
+    _seed_ours(ms, hot["svc"] + hot["repo"])
+    baselines.setup([k for ks in hot_base.values() for k in ks])
+    subjects = [
+        ("svc", "multistore service (ms.inventory.reserve)", lambda: _service_attempt(ms)),
+        ("repo", "multistore repository (uow.stock.reserve)", lambda: _repository_attempt(storage)),
+        ("naive", "baseline: naive read-then-write", baselines.naive),
+        (
+            "lock",
+            "baseline: SELECT ... FOR UPDATE"
+            if db == "PostgreSQL"
+            else "baseline: BEGIN IMMEDIATE + SELECT (no FOR UPDATE in SQLite)",
+            baselines.locking,
+        ),
+        ("raw", "baseline: raw conditional UPDATE (practical limit)", baselines.raw_update),
+    ]
+    rows: list[Row] = []
+    spreads = [
+        (f"{len(PAIRS)} rows (little contention)", PAIRS),
+        (f"{HOT_SPREAD} hot rows (heavy contention)", PAIRS[:HOT_SPREAD]),
+    ]
+    for label, universe in spreads:
+        rows.extend(
+            _throughput(
+                case=f"{db}, {workers} workers, {label}, 1-unit holds for {seconds:g}s",
+                tag=f"{db}-{len(universe)}",
+                subjects=subjects,
+                workers=workers,
+                pairs=universe,
+                seconds=seconds,
+                max_ops=max_ops,
+                baselines=baselines,
+            )
+        )
+    hot_case = (
+        f"{db}, last units: {workers} workers x {hot_attempts} tries of 1-2 units on "
+        f"{HOT_ROWS} rows of {HOT_UNITS}"
+    )
+    for tag, subject, make in subjects:
+        skus = hot.get(tag) or hot_base[tag]
+        tally = _drive(
+            workers,
+            make,
+            tag=f"{db}-hot-{tag}",
+            pairs=[(STORES[0], k) for k in skus],
+            seconds=8.0,
+            max_ops=hot_attempts,
+            quantities=(1, 2),
+        )
+        baselines.close_all()
+        over = _oversold_ours(storage, skus) if tag in hot else baselines.oversold(skus)
+        rows.append(
+            Row(
+                case=hot_case,
+                subject=subject,
+                metrics={
+                    "held": tally.held,
+                    "short": tally.short,
+                    "errors": tally.errors,
+                    "oversold units": over,
+                },
+            )
+        )
+    return rows
+
+
+def _throughput(
+    *,
+    case: str,
+    tag: str,
+    subjects: list[tuple[str, str, Callable[[], Attempt]]],
+    workers: int,
+    pairs: list[Pair],
+    seconds: float,
+    max_ops: int,
+    baselines: Baselines,
+) -> list[Row]:
+    rates: dict[str, float] = {}
+    tallies: dict[str, Tally] = {}
+    for name, _, make in subjects:
+        tally = _drive(
+            workers, make, tag=f"{tag}-{name}", pairs=pairs, seconds=seconds, max_ops=max_ops
+        )
+        baselines.close_all()
+        tallies[name] = tally
+        rates[name] = tally.held / tally.seconds if tally.seconds else 0.0
+    lock_rate, raw_rate = rates["lock"], rates["raw"]
+    return [
+        Row(
+            case=case,
+            subject=subject,
+            metrics={
+                "reservations/s": rates[name],
+                "held": tallies[name].held,
+                "errors": tallies[name].errors,
+                "x FOR UPDATE": rates[name] / lock_rate if lock_rate else 0.0,
+                "% of raw UPDATE": 100.0 * rates[name] / raw_rate if raw_rate else 0.0,
+            },
+        )
+        for name, subject, _ in subjects
+    ]
+
+
+def _sqlite(scale: float) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="bench-inventory-") as tmp:
+        storage = create_storage(f"sqlite:///{Path(tmp) / 'ours.db'}", pool_size=20)
+        base_path = Path(tmp) / "baselines.db"
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(base_path, timeout=30, check_same_thread=False)
+            conn.isolation_level = None
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return conn
+
+        try:
+            return _measure(
+                db="SQLite",
+                workers=16,
+                scale=scale,
+                storage=storage,
+                baselines=Baselines(connect, dialect="sqlite"),
+            )
+        finally:
+            storage.close()
+
+
+@contextmanager
+def _pg_schemas() -> Iterator[tuple[str, str]]:
+    import psycopg  # noqa: PLC0415 - optional driver
+
+    dsn = parse_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    suffix = uuid.uuid4().hex[:8]
+    ours, base = f"bench_inv_{suffix}", f"bench_inv_base_{suffix}"
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as admin:
+        admin.execute(f'CREATE SCHEMA "{base}"')
+    try:
+        yield ours, base
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{ours}" CASCADE')
+            admin.execute(f'DROP SCHEMA IF EXISTS "{base}" CASCADE')
+
+
+def _postgres(scale: float) -> list[Row]:
+    try:
+        import psycopg  # noqa: PLC0415 - optional driver
+
+        dsn = parse_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+        psycopg.connect(dsn, connect_timeout=3).close()
+    except Exception as exc:
+        return [
+            Row(
+                case="PostgreSQL",
+                subject="skipped",
+                note=f"PostgreSQL at {PG_URL} unreachable ({type(exc).__name__}); set "
+                "MULTISTORE_TEST_POSTGRES_URL to measure it",
+            )
+        ]
+    with _pg_schemas() as (ours, base):
+        storage = create_storage(PG_URL, schema=ours, pool_size=36, max_overflow=8)
+
+        def connect() -> Any:
+            conn = psycopg.connect(dsn, autocommit=True)
+            conn.execute(f'SET search_path TO "{base}"')
+            return conn
+
+        try:
+            return _measure(
+                db="PostgreSQL",
+                workers=32,
+                scale=scale,
+                storage=storage,
+                baselines=Baselines(connect, dialect="postgresql"),
+            )
+        finally:
+            storage.close()
+
+
+def run(scale: float) -> list[Row]:
+    """Measure SQLite (16 threads) and PostgreSQL (32 workers) against the baselines."""
+    return _sqlite(scale) + _postgres(scale)
