@@ -6,7 +6,10 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE_IN_SOURCE = re.compile(r"""(?:code=|default_code\s*=\s*|code\s*:\s*str\s*=\s*)["']([a-z_]+(?:\.[a-z_]+)+)["']""")
+CODE_IN_SOURCE = re.compile(
+    r"""(?:code=|default_code\s*=\s*|code\s*:\s*str\s*=\s*)"""  # where a code is assigned
+    r"""["']([a-z_]+(?:\.[a-z_]+)+)["']"""  # the dotted code itself
+)
 
 
 def _codes_in_source() -> set[str]:
