@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import multistore
+from multistore.catalog import Product
+from multistore.catalog.assortment import PublishTarget
 from multistore.demo.chain import PRODUCTS, STOCK, STORES
 from multistore.errors import InsufficientStockError
 from multistore.ports.security import SYSTEM_ACTOR
@@ -32,6 +34,19 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return [fmt(headers), "  ".join("-" * w for w in widths), *(fmt(r) for r in rows)]
 
 
+def _publish_plan(
+    products: tuple[Product, ...],
+) -> list[tuple[Product, PublishTarget]]:
+    """Tea and rice to every store, milk to the east region, kettles to three named stores."""
+    by_id = {p.id: p for p in products}
+    return [
+        (by_id["P-TEA"], PublishTarget.all()),
+        (by_id["P-RICE"], PublishTarget.all()),
+        (by_id["P-MILK"], PublishTarget.regions("east")),
+        (by_id["P-KETTLE"], PublishTarget.stores("SH-JA", "BJ-CY", "GZ-TH")),
+    ]
+
+
 def run(out: Callable[[str], None], *, db_path: Path = Path("multistore-demo.db")) -> None:
     """Create the demo chain in ``db_path`` (recreated) and print it."""
     for suffix in ("", "-wal", "-shm"):
@@ -42,6 +57,10 @@ def run(out: Callable[[str], None], *, db_path: Path = Path("multistore-demo.db"
             ms.stores.add(actor=SYSTEM_ACTOR, store=store)
         for product in PRODUCTS:
             ms.catalog.add_product(actor=SYSTEM_ACTOR, product=product)
+        publications = [
+            ms.catalog.publish(actor=SYSTEM_ACTOR, product_id=p.id, target=target)
+            for p, target in _publish_plan(PRODUCTS)
+        ]
         for (store_id, sku), units in STOCK.items():
             ms.inventory.receive(actor=SYSTEM_ACTOR, store_id=store_id, sku=sku, quantity=units)
         ms.relay_events()
@@ -67,6 +86,17 @@ def run(out: Callable[[str], None], *, db_path: Path = Path("multistore-demo.db"
             [[k.code, k.name, f"¥{k.list_price.amount}", k.tax_category] for k in skus],
         ):
             out("  " + line)
+
+        out("")
+        out("Catalog published from headquarters (one chain-wide version per publish):")
+        for pub in publications:
+            out(f"  v{pub.version} {pub.product_id}: " + " ".join(pub.explanation))
+        out(
+            "  East-region assortment of SH-JA: "
+            + ", ".join(ms.catalog.assortment(store_id="SH-JA"))
+            + "; changes since v2 for a syncing channel: "
+            + str(len(ms.catalog.changes_since(version=2)))
+        )
 
         snapshot = ms.inventory.snapshot(skus=[k.code for k in skus])
         out("")
@@ -99,9 +129,7 @@ def _checkout_burst(ms: multistore.Multistore, out: Callable[[str], None]) -> No
     def checkout(n: int) -> None:
         start.wait()
         try:
-            ms.inventory.reserve(
-                actor=SYSTEM_ACTOR, key=f"burst-{n}", lines=[(store_id, sku, 1)]
-            )
+            ms.inventory.reserve(actor=SYSTEM_ACTOR, key=f"burst-{n}", lines=[(store_id, sku, 1)])
             outcome = "reserved"
         except InsufficientStockError:
             outcome = "sold out"
