@@ -1,0 +1,569 @@
+"""``price_cart``: eligible promotions -> best valid combination -> per-line result.
+
+Examples:
+    >>> from datetime import datetime, timezone
+    >>> from multistore.money import money
+    >>> from multistore.pricing import Cart, CartLine, PricingContext, load_promotions
+    >>> cart = Cart(lines=[CartLine(line_id="L1", sku="tea", store_id="S1", quantity=3,
+    ...                             unit_price=money("100.00"))])
+    >>> promos = load_promotions([{"id": "M", "type": "spend_tiers",
+    ...                            "tiers": [{"threshold": 300, "amount": 50}]}])
+    >>> now = datetime(2026, 11, 11, tzinfo=timezone.utc)
+    >>> priced = price_cart(cart=cart, promotions=promos, context=PricingContext(now=now))
+    >>> str(priced.total.amount), priced.applied[0].promotion_id
+    ('250.00', 'M')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from money.currency import Currency
+from money.money import Money
+
+from multistore.money import currency as to_currency
+from multistore.money import from_minor, to_minor
+from multistore.pricing.best import Selection, brute_force, conflicts, is_optional, search
+from multistore.pricing.cart import Cart, PricingContext
+from multistore.pricing.conditions import check_eligibility
+from multistore.pricing.errors import (
+    CouponSpentError,
+    PromotionCurrencyMismatchError,
+    PromotionValidationError,
+    UnknownCouponCodeError,
+)
+from multistore.pricing.explain import format_minor, lane_title
+from multistore.pricing.lanes import Candidate, Miss, Prepared, initial_state, parts_of, prepare
+from multistore.pricing.promotions import Coupon, Promotion, PromotionBase, load_promotions
+from multistore.pricing.stacking import DEFAULT_POLICY, StackingPolicy, load_policy
+
+__all__ = [
+    "Adjustment",
+    "AppliedPromotion",
+    "Hint",
+    "NotApplied",
+    "PricedCart",
+    "PricedLine",
+    "PricedShipping",
+    "price_cart",
+]
+
+
+@attrs.frozen
+class Adjustment:
+    """One discount on one line (or one store's shipping).
+
+    Attributes:
+        promotion_id: The promotion that gave it.
+        name: The promotion's display name.
+        lane: The lane it was applied in.
+        amount: The discount (positive).
+    """
+
+    promotion_id: str
+    name: str
+    lane: str
+    amount: Money
+
+
+@attrs.frozen
+class PricedLine:
+    """A priced cart line: list amount, every adjustment, final amount.
+
+    Attributes:
+        line_id: The cart line id.
+        sku: The product.
+        store_id: The selling store.
+        quantity: Units.
+        list_amount: Unit price times quantity.
+        adjustments: Discounts in the order they were applied.
+        final_amount: ``list_amount`` minus every adjustment (never negative).
+    """
+
+    line_id: str
+    sku: str
+    store_id: str
+    quantity: int
+    list_amount: Money
+    adjustments: tuple[Adjustment, ...]
+    final_amount: Money
+
+
+@attrs.frozen
+class PricedShipping:
+    """One store's shipping fee with its discounts."""
+
+    store_id: str
+    fee: Money
+    adjustments: tuple[Adjustment, ...]
+    final_amount: Money
+
+
+@attrs.frozen
+class AppliedPromotion:
+    """A promotion that saved something.
+
+    Attributes:
+        promotion_id: Its id.
+        name: Its display name.
+        lane: The lane it was applied in.
+        amount: Total saving across lines and shipping.
+        units: Where it applied: store ids, ``*`` for the whole cart, or line ids.
+        coupon_code: The code redeemed, for coupons.
+        points_used: Points spent, for points redemption.
+    """
+
+    promotion_id: str
+    name: str
+    lane: str
+    amount: Money
+    units: tuple[str, ...] = ()
+    coupon_code: str | None = None
+    points_used: int = 0
+
+
+@attrs.frozen
+class NotApplied:
+    """A promotion that saved nothing, with the reason.
+
+    Attributes:
+        promotion_id: Its id.
+        name: Its display name.
+        code: Stable reason code (``threshold_not_met``, ``excluded``, ``outside_window``...).
+        reason: A plain sentence (``满300减50 needs ¥12.30 more``).
+    """
+
+    promotion_id: str
+    name: str
+    code: str
+    reason: str
+
+
+@attrs.frozen
+class Hint:
+    """A 凑单 hint: spending a little more reaches a threshold.
+
+    Attributes:
+        promotion_id: The promotion whose threshold is within reach.
+        unit: Store id or ``*`` (the whole cart).
+        shortfall: Amount still missing (zero when the shortfall is in items).
+        items_short: Items still missing, for quantity thresholds.
+        message: A plain sentence.
+    """
+
+    promotion_id: str
+    unit: str
+    shortfall: Money
+    items_short: int
+    message: str
+
+
+@attrs.frozen
+class PricedCart:
+    """The priced cart. ``total == sum(line finals) + sum(shipping finals)`` always.
+
+    Attributes:
+        currency: The cart's currency.
+        lines: Priced lines, in cart order.
+        shipping: Priced shipping per store with a fee.
+        subtotal: Sum of list amounts.
+        goods_total: Sum of final line amounts.
+        shipping_total: Sum of final shipping amounts.
+        discount_total: Everything saved (goods and shipping).
+        total: What the customer pays.
+        applied: Promotions that saved something, in application order.
+        not_applied: Promotions that did not apply, with reasons.
+        hints: Thresholds within reach.
+        points_used: Points redeemed.
+        exhaustive: Whether the best combination was proven by exhaustive search.
+        explanation: Plain sentences describing the result.
+    """
+
+    currency: Currency
+    lines: tuple[PricedLine, ...]
+    shipping: tuple[PricedShipping, ...]
+    subtotal: Money
+    goods_total: Money
+    shipping_total: Money
+    discount_total: Money
+    total: Money
+    applied: tuple[AppliedPromotion, ...]
+    not_applied: tuple[NotApplied, ...]
+    hints: tuple[Hint, ...]
+    points_used: int
+    exhaustive: bool
+    explanation: tuple[str, ...]
+
+    @property
+    def applied_ids(self) -> tuple[str, ...]:
+        """Ids of the applied promotions."""
+        return tuple(a.promotion_id for a in self.applied)
+
+
+def _check_codes(promotions: Sequence[Promotion], context: PricingContext) -> None:
+    coupons = [p for p in promotions if isinstance(p, Coupon)]
+    for code in context.coupon_codes:
+        matches = [c for c in coupons if code in c.codes]
+        if not matches:
+            raise UnknownCouponCodeError(
+                f"coupon code {code!r} matches no coupon; check the code or remove it",
+                details={"code": code},
+            )
+        for c in matches:
+            remaining = context.usage.remaining.get(c.id)
+            used = context.usage.member_used.get(c.id, 0)
+            if (c.total_limit is not None and remaining is not None and remaining <= 0) or (
+                c.per_member_limit is not None and used >= c.per_member_limit
+            ):
+                raise CouponSpentError(
+                    f"coupon {c.id!r} (code {code!r}) has no redemptions left"
+                    + (" for this member" if c.per_member_limit is not None else "")
+                    + "; remove the code",
+                    details={"code": code, "promotion_id": c.id},
+                )
+
+
+def _collect(
+    *,
+    cart: Cart,
+    promotions: Sequence[Promotion],
+    policy: StackingPolicy,
+    context: PricingContext,
+) -> tuple[list[Candidate], list[NotApplied]]:
+    cur = cart.currency
+    seen: set[str] = set()
+    for p in promotions:
+        if to_currency(p.currency) is not cur:
+            raise PromotionCurrencyMismatchError(
+                f"promotion {p.id!r} is in {p.currency} but the cart is in {cur.value}; "
+                "price the cart with promotions of its own currency",
+                details={"promotion_id": p.id},
+            )
+        if p.id in seen:
+            raise PromotionValidationError(
+                f"promotion id {p.id!r} appears twice; give every promotion its own id",
+                code="promotion.duplicate_id",
+                details={
+                    "errors": [
+                        {
+                            "field": "id",
+                            "problem": f"duplicate id {p.id!r}",
+                            "code": "promotion.duplicate_id",
+                        }
+                    ]
+                },
+            )
+        seen.add(p.id)
+    _check_codes(promotions, context)
+    lanes = {lane.name for lane in policy.lanes}
+    candidates: list[Candidate] = []
+    rejected: list[NotApplied] = []
+    for p in sorted(promotions, key=lambda p: (p.priority, p.id)):
+        lane = p.effective_lane()
+        if lane not in lanes:
+            rejected.append(
+                NotApplied(p.id, p.label(), "lane_disabled", f"the policy has no {lane} lane")
+            )
+            continue
+        elig = check_eligibility(promotion=p, cart=cart, context=context)
+        if elig.reason is not None:
+            if elig.code != "no_code":
+                rejected.append(NotApplied(p.id, p.label(), elig.code, elig.reason))
+            continue
+        ordered = tuple(sorted(elig.lines, key=lambda i: cart.lines[i].line_id))
+        candidates.append(
+            Candidate(
+                promo=p,
+                lines=ordered,
+                lane=lane,
+                order=(p.priority, 1 if isinstance(p, Coupon) else 0, p.id),
+                coupon_code=elig.coupon_code,
+            )
+        )
+    return candidates, rejected
+
+
+def _unit_name(key: str, prep: Prepared) -> str:
+    if key == "*":
+        return "cart"
+    if key.startswith("#"):
+        return f"line {prep.line_ids[int(key[1:])]}" if len(key) > 1 else "lines"
+    return f"store {key}"
+
+
+def _shortfall_text(miss: Miss, prep: Prepared) -> str:
+    if miss.unit == "items":
+        return f"{miss.shortfall} more item(s)"
+    return f"{format_minor(miss.shortfall, prep.cart.currency)} more"
+
+
+def _not_chosen_reason(
+    c: Candidate, chosen: Sequence[Candidate], prep: Prepared
+) -> tuple[str, str]:
+    misses: list[Miss] = []
+    parts = parts_of(c, initial_state(prep), prep.list_amounts, prep, misses)
+    need = [m for m in misses if m.code == "threshold_not_met"]
+    if need and not parts:
+        label = need[0].label or c.promo.label()
+        return "threshold_not_met", f"{label} needs {_shortfall_text(need[0], prep)}"
+    blockers = [s for s in chosen if conflicts(c, s)]
+    if blockers:
+        b = blockers[0]
+        what = "coupon" if isinstance(b.promo, Coupon) else "promotion"
+        if (
+            c.promo.exclusive_group is not None
+            and c.promo.exclusive_group == b.promo.exclusive_group
+        ):
+            why = f"exclusive group {c.promo.exclusive_group!r}"
+        else:
+            why = "they do not combine"
+        return "excluded", f"excluded by {what} {b.promo.label()} ({b.promo.id}; {why})"
+    if is_optional(c):
+        return "not_best", "the best combination saves more without it"
+    return "not_best", "not part of the best combination"
+
+
+def _miss_reason(miss: Miss, prep: Prepared) -> tuple[str, str]:
+    label = miss.candidate.promo.label()
+    where = "" if miss.key == "*" else f" in {_unit_name(miss.key, prep)}"
+    if miss.code == "threshold_not_met":
+        return miss.code, f"{miss.label or label} needs {_shortfall_text(miss, prep)}{where}"
+    if miss.code == "beaten":
+        return miss.code, f"a better offer ({miss.beaten_by}) applied{where}"
+    if miss.code == "capped":
+        return miss.code, "the discount cap or the lines' floor prices were already reached"
+    return "no_saving", "saves nothing on these prices"
+
+
+def _build(
+    *,
+    cart: Cart,
+    policy: StackingPolicy,
+    prep: Prepared,
+    sel: Selection,
+    rejected: list[NotApplied],
+    candidates: Sequence[Candidate],
+) -> PricedCart:
+    cur = cart.currency
+    state = sel.state
+    monies: dict[int, Money] = {}
+
+    def as_money(n: int) -> Money:
+        m = monies.get(n)
+        if m is None:
+            m = monies[n] = from_minor(n, cur)
+        return m
+
+    line_adj: list[list[Adjustment]] = [[] for _ in cart.lines]
+    ship_adj: dict[str, list[Adjustment]] = {s: [] for s in prep.shipping}
+    totals: dict[str, int] = {}
+    units: dict[str, list[str]] = {}
+    points: dict[str, int] = {}
+    order: list[Candidate] = []
+    for e in state.effects:
+        p = e.candidate.promo
+        for i, amount in sorted(e.lines.items()):
+            line_adj[i].append(Adjustment(p.id, p.label(), e.candidate.lane, as_money(amount)))
+        for store, amount in e.shipping.items():
+            ship_adj[store].append(Adjustment(p.id, p.label(), e.candidate.lane, as_money(amount)))
+        if p.id not in totals:
+            order.append(e.candidate)
+            totals[p.id] = 0
+            units[p.id] = []
+            points[p.id] = 0
+        totals[p.id] += e.total
+        points[p.id] += e.points
+        if e.key.startswith("#"):
+            names = (
+                [prep.line_ids[i] for i in sorted(e.lines)]
+                if e.key == "#"
+                else [prep.line_ids[int(e.key[1:])]]
+            )
+        else:
+            names = [e.key]
+        units[p.id].extend(n for n in names if n not in units[p.id])
+    applied = tuple(
+        AppliedPromotion(
+            promotion_id=c.promo.id,
+            name=c.promo.label(),
+            lane=c.lane,
+            amount=as_money(totals[c.promo.id]),
+            units=tuple(units[c.promo.id]),
+            coupon_code=c.coupon_code,
+            points_used=points[c.promo.id],
+        )
+        for c in order
+    )
+    chosen_ids = {c.promo.id for c in sel.chosen}
+    not_applied = list(rejected)
+    for c in candidates:
+        pid = c.promo.id
+        if pid in totals:
+            continue
+        if pid not in chosen_ids:
+            code, reason = _not_chosen_reason(c, sel.chosen, prep)
+        else:
+            own = [m for m in state.misses if m.candidate.promo.id == pid and m.code != "next_tier"]
+            code, reason = (
+                _miss_reason(own[0], prep)
+                if own
+                else ("no_saving", "saves nothing on these prices")
+            )
+        not_applied.append(NotApplied(pid, c.promo.label(), code, reason))
+    hints = _hints(prep, policy, state.misses)
+    lines = tuple(
+        PricedLine(
+            line_id=line.line_id,
+            sku=line.sku,
+            store_id=line.store_id,
+            quantity=line.quantity,
+            list_amount=as_money(prep.list_amounts[i]),
+            adjustments=tuple(line_adj[i]),
+            final_amount=as_money(state.amounts[i]),
+        )
+        for i, line in enumerate(cart.lines)
+    )
+    shipping = tuple(
+        PricedShipping(
+            store_id=s,
+            fee=as_money(fee),
+            adjustments=tuple(ship_adj[s]),
+            final_amount=as_money(state.shipping[s]),
+        )
+        for s, fee in prep.shipping.items()
+    )
+    goods = sum(state.amounts)
+    ship = sum(state.shipping.values())
+    subtotal = sum(prep.list_amounts)
+    discount = subtotal + sum(prep.shipping.values()) - goods - ship
+    explanation = _explain(
+        cur,
+        applied=applied,
+        not_applied=not_applied,
+        hints=hints,
+        subtotal=subtotal,
+        discount=discount,
+        total=goods + ship,
+        sel=sel,
+    )
+    return PricedCart(
+        currency=cur,
+        lines=lines,
+        shipping=shipping,
+        subtotal=as_money(subtotal),
+        goods_total=as_money(goods),
+        shipping_total=as_money(ship),
+        discount_total=as_money(discount),
+        total=as_money(goods + ship),
+        applied=applied,
+        not_applied=tuple(not_applied),
+        hints=hints,
+        points_used=sum(points.values()),
+        exhaustive=sel.exhaustive,
+        explanation=explanation,
+    )
+
+
+def _hints(prep: Prepared, policy: StackingPolicy, misses: Sequence[Miss]) -> tuple[Hint, ...]:
+    cur = prep.cart.currency
+    out: dict[tuple[str, str], Hint] = {}
+    for m in misses:
+        if m.code not in {"threshold_not_met", "next_tier"} or m.shortfall <= 0:
+            continue
+        if m.shortfall * 100 > m.target * policy.hint_within_percent:
+            continue
+        where = "" if m.key == "*" else f" from {_unit_name(m.key, prep)}"
+        label = m.label or m.candidate.promo.label()
+        if m.unit == "items":
+            msg = f"Add {m.shortfall} more item(s){where} to reach {label}."
+            hint = Hint(m.candidate.promo.id, m.key, from_minor(0, cur), m.shortfall, msg)
+        else:
+            msg = f"Add {format_minor(m.shortfall, cur)} more{where} to reach {label}."
+            hint = Hint(m.candidate.promo.id, m.key, from_minor(m.shortfall, cur), 0, msg)
+        out.setdefault((m.candidate.promo.id, m.key), hint)
+    return tuple(out.values())
+
+
+def _explain(
+    cur: Currency,
+    *,
+    applied: Sequence[AppliedPromotion],
+    not_applied: Sequence[NotApplied],
+    hints: Sequence[Hint],
+    subtotal: int,
+    discount: int,
+    total: int,
+    sel: Selection,
+) -> tuple[str, ...]:
+    out = [
+        (
+            f"List price {format_minor(subtotal, cur)}; you pay {format_minor(total, cur)} "
+            f"after saving {format_minor(discount, cur)}."
+        )
+    ]
+    for a in applied:
+        extra = "" if a.units in {(), ("*",)} or a.lane == "item" else f" ({', '.join(a.units)})"
+        extra += f" with code {a.coupon_code}" if a.coupon_code else ""
+        extra += f" using {a.points_used} points" if a.points_used else ""
+        out.append(
+            f"Applied {a.name} ({a.promotion_id}) in the {lane_title(a.lane)}{extra}: "
+            f"-{format_minor(to_minor(a.amount), cur)}."
+        )
+    out.extend(f"Not applied {n.name} ({n.promotion_id}): {n.reason}." for n in not_applied)
+    out.extend(h.message for h in hints)
+    if not sel.exhaustive:
+        out.append("Too many optional promotions to search them all; chose lane by lane instead.")
+    return tuple(out)
+
+
+def price_cart(
+    *,
+    cart: Cart,
+    promotions: Sequence[Promotion] | Sequence[Mapping[str, Any]] | str,
+    context: PricingContext,
+    policy: StackingPolicy | Mapping[str, Any] | None = None,
+    oracle: bool = False,
+) -> PricedCart:
+    """Price a cart: pick the best valid combination of promotions and allocate every discount.
+
+    Lanes run in the policy's order (default item -> store -> platform -> points -> shipping),
+    each on the prices left by the earlier ones. Among valid selections (no two conflicting
+    promotions, every applicable automatic promotion in unless excluded by a chosen one,
+    coupons optional) the one with the largest saving wins (``policy.objective``), ties broken
+    by fewer promotions and then by sorted ids. Every discount is allocated to its lines by
+    largest remainder, weighted by the line's amount at that lane and capped at what is left
+    on the line, so lines never go negative and always sum to the total.
+
+    Args:
+        cart: The cart (lines may span stores).
+        promotions: Promotion definitions (see :func:`load_promotions`); dicts or a YAML/JSON
+            string are loaded and validated first.
+        context: Time, member, channel, coupon codes, points and usage state.
+        policy: The stacking policy (default :data:`DEFAULT_POLICY`), or a dict to validate.
+        oracle: Use the brute-force oracle instead of the search (for tests and benchmarks).
+
+    Returns:
+        The priced cart with per-line adjustments, applied and not-applied promotions, 凑单
+        hints and an explanation.
+
+    Raises:
+        PromotionCurrencyMismatchError: ``promotion.currency_mismatch`` when a promotion's
+            currency differs from the cart's.
+        UnknownCouponCodeError: ``promotion.unknown_coupon_code`` for a code no coupon has.
+        CouponSpentError: ``promotion.coupon_spent`` for a coupon with no redemptions left.
+    """
+    stacking = DEFAULT_POLICY if policy is None else load_policy(policy)
+    promos: list[Promotion] = (
+        load_promotions(promotions)
+        if isinstance(promotions, str) or any(not isinstance(p, PromotionBase) for p in promotions)
+        else list(promotions)  # type: ignore[arg-type]
+    )
+    candidates, rejected = _collect(cart=cart, promotions=promos, policy=stacking, context=context)
+    prep = prepare(cart=cart, context=context, cap=stacking.cap)
+    finder = brute_force if oracle else search
+    sel = finder(prep=prep, policy=stacking, candidates=candidates)
+    return _build(
+        cart=cart, policy=stacking, prep=prep, sel=sel, rejected=rejected, candidates=candidates
+    )

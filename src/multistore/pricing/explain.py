@@ -1,0 +1,42 @@
+"""Plain sentences for results: amounts, reasons a promotion did not apply, 凑单 hints."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from money.currency import Currency
+
+from multistore.money import minor_per_major
+
+__all__ = ["format_minor", "lane_title"]
+
+_SYMBOLS = {"CNY": "¥", "JPY": "JP¥", "USD": "$", "EUR": "€", "HKD": "HK$", "GBP": "£"}
+
+
+def format_minor(amount: int, currency: Currency) -> str:
+    """Format minor units for people: ``1230, CNY`` -> ``¥12.30``.
+
+    Examples:
+        >>> format_minor(1230, Currency.CNY)
+        '¥12.30'
+    """
+    scale = minor_per_major(currency)
+    places = len(str(scale)) - 1
+    value = Decimal(amount).scaleb(-places) if places else Decimal(amount)
+    text = f"{value:,.{places}f}"
+    symbol = _SYMBOLS.get(currency.value)
+    return f"{symbol}{text}" if symbol else f"{text} {currency.value}"
+
+
+_LANES = {
+    "item": "item lane",
+    "store": "store lane",
+    "platform": "platform lane",
+    "points": "points lane",
+    "shipping": "shipping lane",
+}
+
+
+def lane_title(lane: str) -> str:
+    """Return the readable name of a lane (``item`` -> ``item lane``)."""
+    return _LANES.get(lane, f"{lane} lane")
