@@ -12,6 +12,7 @@ See the "Storage backends" page of the docs for WAL, ``BEGIN IMMEDIATE``, retrie
 set-up, migrations and the concurrency guarantees.
 """
 
+from multistore.adapters.sqlalchemy import promotions as promotions  # registers promotion tables
 from multistore.adapters.sqlalchemy.cipher import KEY_ENV, AesGcmCipher, Cipher, new_key
 from multistore.adapters.sqlalchemy.errors import is_transient, translate
 from multistore.adapters.sqlalchemy.migrate import (
