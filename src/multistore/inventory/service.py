@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from multistore._validation import (
     check_enum,
@@ -26,7 +27,12 @@ from multistore.inventory.model import (
 from multistore.ports.security import Actor, Scope
 from multistore.ports.storage import UnitOfWork
 from multistore.services.context import Outcome, ServiceContext
-from multistore.services.scopes import store_scope, store_scopes
+from multistore.services.scopes import (
+    sku_not_found,
+    store_scope,
+    store_scopes,
+    store_scopes_and_skus,
+)
 
 __all__ = ["DEFAULT_RESERVATION_TTL", "InventoryService"]
 
@@ -37,6 +43,19 @@ _INBOUND = frozenset({MovementKind.RECEIPT, MovementKind.RETURN, MovementKind.TR
 _OUTBOUND = frozenset({MovementKind.SALE, MovementKind.TRANSFER_OUT})
 
 LineInput = ReservationLine | tuple[str, str, int]
+
+
+@runtime_checkable
+class _HoldsWithLevels(Protocol):
+    """A stock repository that reserves and reports, in the same reads, what happened.
+
+    ``hold`` returns ``(reservation, replayed, levels)``: the levels of the lines' rows after
+    the hold, sorted by (store, sku), so the service needs no read before or after the write.
+    """
+
+    def hold(self, reservation: Reservation) -> tuple[Reservation, bool, Sequence[StockLevel]]:
+        """Reserve like ``StockRepository.reserve``; say whether it was a replay."""
+        ...
 
 
 def _level_payload(level: StockLevel) -> dict[str, object]:
@@ -287,37 +306,56 @@ class InventoryService:
             expires_at=None if ttl is None else now + ttl,
         )
 
+        store_ids = sorted({x.store_id for x in reservation.lines})
+        skus = sorted({x.sku for x in reservation.lines})
+        pairs = [(x.store_id, x.sku) for x in reservation.lines]
+        missing_skus: list[list[str] | None] = [None]
+
+        def scopes(uow: UnitOfWork) -> list[Scope]:
+            found, missing_skus[0] = store_scopes_and_skus(uow, store_ids, skus)
+            return found
+
         def work(uow: UnitOfWork) -> Outcome[Reservation]:
-            for sku in sorted({x.sku for x in reservation.lines}):
-                uow.products.get_sku(sku)
-            replay = _find(uow, reservation.key)
-            if channel is None:
-                stored = uow.stock.reserve(reservation)
+            missing = missing_skus[0]
+            if missing is None:
+                for sku in skus:
+                    uow.products.get_sku(sku)
+            elif missing:
+                raise sku_not_found(missing[0])
+            stock = uow.stock
+            levels: Sequence[StockLevel] | None = None
+            if channel is None and isinstance(stock, _HoldsWithLevels):
+                stored, replayed, levels = stock.hold(reservation)
             else:
-                stored = uow.stock.reserve_for_channel(reservation, channel=channel)
-            if replay is not None:
+                replayed = _find(uow, reservation.key) is not None
+                if channel is None:
+                    stored = stock.reserve(reservation)
+                else:
+                    stored = stock.reserve_for_channel(reservation, channel=channel)
+            if replayed:
                 return Outcome(stored, (), {"replayed": True})
-            levels = uow.stock.snapshot(
-                skus={x.sku for x in stored.lines}, store_ids={x.store_id for x in stored.lines}
-            )
+            if levels is None:
+                snap = stock.snapshot(skus=skus, store_ids=store_ids)
+                levels = [snap[p] for p in sorted(pairs) if p in snap]
+            lines_payload = _lines_payload(stored)
             payload = {
                 "key": stored.key,
                 "channel": channel,
-                "lines": _lines_payload(stored),
+                "lines": lines_payload,
                 "expires_at": None if stored.expires_at is None else stored.expires_at.isoformat(),
-                "levels": [_level_payload(level) for level in levels.values()],
+                "levels": [_level_payload(level) for level in levels],
             }
             return Outcome(
                 stored,
                 [("stock.reserved", f"reservation:{stored.key}", payload)],
-                {"lines": _lines_payload(stored)},
+                {"lines": lines_payload},
             )
 
         return self._ctx.run(
             actor=actor,
             action="inventory.reserve",
             target=f"reservation:{reservation.key}",
-            scopes=lambda uow: store_scopes(uow, (x.store_id for x in reservation.lines)),
+            scopes=scopes,
             work=work,
         )
 

@@ -6,8 +6,9 @@ Every state-changing call goes through :meth:`ServiceContext.run`:
 2. it works out the scope(s) the call touches (which may need a read, e.g. a store's region);
 3. it asks the :class:`~multistore.ports.security.Authorizer`; a denial closes the unit of work,
    writes a ``denied`` audit entry in a unit of work of its own, and raises;
-4. it performs the change, appends an ``ok`` audit entry and writes the events to the outbox,
-   all in the same unit of work, then commits.
+4. it performs the change, writes the events to the outbox and appends an ``ok`` audit entry,
+   all in the same unit of work, then commits. The audit entry is the last write before the
+   commit, so the audit chain's lock (PostgreSQL) covers only the append and the commit.
 
 Anything that raises in step 4 rolls the whole unit of work back: nothing is written.
 """
@@ -133,15 +134,6 @@ class ServiceContext:
             else:
                 outcome = work(uow)
                 now = self.clock.now()
-                if outcome.changed:
-                    uow.audit.append(
-                        occurred_at=now,
-                        actor_id=actor.id,
-                        action=action,
-                        target=target,
-                        outcome="ok",
-                        details=outcome.audit,
-                    )
                 for event_type, aggregate, payload in outcome.events:
                     uow.outbox.add(
                         Event(
@@ -151,6 +143,17 @@ class ServiceContext:
                             aggregate=aggregate,
                             payload=dict(payload),
                         )
+                    )
+                # The audit entry goes last: on PostgreSQL appending takes the chain-wide lock,
+                # which is then held only for the append and the commit, not for the work.
+                if outcome.changed:
+                    uow.audit.append(
+                        occurred_at=now,
+                        actor_id=actor.id,
+                        action=action,
+                        target=target,
+                        outcome="ok",
+                        details=outcome.audit,
                     )
                 uow.commit()
                 return outcome.result

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, text, update
 
 from multistore.adapters.sqlalchemy import tables as t
-from multistore.adapters.sqlalchemy.repositories import _chunks, _Repository, translated
+from multistore.adapters.sqlalchemy.repositories import (
+    _chunks,
+    _Repository,
+    dialect_insert,
+    translated,
+)
 from multistore.errors import ConflictError, ValidationError
 from multistore.ports.events import Event, OutboxRecord
 from multistore.ports.security import AuditEntry
@@ -35,6 +40,25 @@ def _plain_payload(event: Event) -> dict[str, Any]:
     return loaded
 
 
+_OUTBOX_INSERT = {
+    dialect: dialect_insert(dialect, t.outbox)
+    .on_conflict_do_nothing(index_elements=[t.outbox.c.event_id])
+    .returning(t.outbox.c.position)
+    for dialect in ("postgresql", "sqlite")
+}
+"""Adds one event unless its id is already stored (then it returns no row)."""
+
+_AUDIT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :name))")
+"""PostgreSQL: the transaction-level lock that serialises appends to the audit chain."""
+
+_AUDIT_LAST = (
+    select(t.audit_log.c.sequence, t.audit_log.c.hash)
+    .order_by(t.audit_log.c.sequence.desc())
+    .limit(1)
+)
+_AUDIT_INSERT = insert(t.audit_log)
+
+
 class SqlOutbox(_Repository):
     """Events in the ``outbox`` table, written in the unit of work of the change they describe.
 
@@ -44,19 +68,18 @@ class SqlOutbox(_Repository):
     @translated("adding an event to the outbox")
     def add(self, event: Event) -> None:
         """Store ``event`` in the current unit of work; a duplicate id is a conflict."""
-        stmt = (
-            self._insert(t.outbox)
-            .values(
-                event_id=event.id,
-                type=event.type,
-                aggregate=event.aggregate,
-                occurred_at=event.occurred_at,
-                payload=_plain_payload(event),
-                published=False,
-            )
-            .on_conflict_do_nothing(index_elements=[t.outbox.c.event_id])
-        )
-        if self._inserted(stmt) == 0:
+        row = self._conn.execute(
+            _OUTBOX_INSERT[self._uow.dialect],
+            {
+                "event_id": event.id,
+                "type": event.type,
+                "aggregate": event.aggregate,
+                "occurred_at": event.occurred_at,
+                "payload": _plain_payload(event),
+                "published": False,
+            },
+        ).first()
+        if row is None:
             raise ConflictError(
                 f"event {event.id!r} is already in the outbox", code="outbox.duplicate_event"
             )
@@ -135,16 +158,9 @@ class SqlAuditLog(_Repository):
         """Append an entry; its sequence follows the last one and its hash seals the chain."""
         conn = self._conn
         if self._uow.dialect == "postgresql" and not self._uow.tx_flags.get("audit_lock"):
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :name))"),
-                {"name": ".multistore.audit_log"},
-            )
+            conn.execute(_AUDIT_LOCK, {"name": ".multistore.audit_log"})
             self._uow.tx_flags["audit_lock"] = True
-        last = conn.execute(
-            select(t.audit_log.c.sequence, t.audit_log.c.hash)
-            .order_by(t.audit_log.c.sequence.desc())
-            .limit(1)
-        ).first()
+        last = conn.execute(_AUDIT_LAST).first()
         entry = chain_entry(
             sequence=1 if last is None else int(last.sequence) + 1,
             occurred_at=occurred_at,
@@ -156,17 +172,18 @@ class SqlAuditLog(_Repository):
             prev_hash="" if last is None else str(last.hash),
         )
         conn.execute(
-            insert(t.audit_log).values(
-                sequence=entry.sequence,
-                occurred_at=entry.occurred_at,
-                actor_id=entry.actor_id,
-                action=entry.action,
-                target=entry.target,
-                outcome=entry.outcome,
-                details=dict(entry.details),
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-            )
+            _AUDIT_INSERT,
+            {
+                "sequence": entry.sequence,
+                "occurred_at": entry.occurred_at,
+                "actor_id": entry.actor_id,
+                "action": entry.action,
+                "target": entry.target,
+                "outcome": entry.outcome,
+                "details": dict(entry.details),
+                "prev_hash": entry.prev_hash,
+                "hash": entry.hash,
+            },
         )
         return entry
 

@@ -18,9 +18,10 @@ A method that raises has written nothing: it either fails before writing, undoes
 from __future__ import annotations
 
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import (
@@ -31,10 +32,14 @@ from sqlalchemy import (
     bindparam,
     delete,
     insert,
+    literal_column,
+    null,
     select,
     text,
+    union_all,
     update,
 )
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from multistore import money as m
@@ -106,6 +111,33 @@ class _Repository:
     @property
     def _conn(self) -> Connection:
         return self._uow.connection()
+
+    def _driver_rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run one hot statement straight on the driver's cursor, in the unit's transaction.
+
+        Skips SQLAlchemy's per-execution work (half the client CPU of a reservation); driver
+        errors are wrapped as SQLAlchemy would wrap them (a lost connection is invalidated), so
+        :func:`translated` turns them into multistore errors as usual. ``sql`` uses the
+        driver's ``%(name)s`` parameters; psycopg prepares it once per connection.
+        """
+        conn = self._conn
+        proxied = conn.connection
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            driver: Any = proxied.dbapi_connection
+            cursor = driver.cursor()
+            try:
+                cursor.execute(sql, params, prepare=True)
+                return list(cursor.fetchall()) if cursor.description else []
+            finally:
+                cursor.close()
+        except dbapi.Error as exc:
+            lost = conn.dialect.is_disconnect(exc, proxied.dbapi_connection, None)
+            if lost:
+                conn.invalidate(exc)
+            raise sa_exc.DBAPIError.instance(
+                sql, dict(params), exc, dbapi.Error, connection_invalidated=lost
+            ) from exc
 
     def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         return dialect_insert(self._uow.dialect, table)
@@ -201,8 +233,42 @@ def _store_not_found(store_id: str) -> NotFoundError:
     )
 
 
+_LOOKUP = union_all(
+    select(
+        literal_column("'store'").label("kind"),
+        t.stores.c.id.label("id"),
+        t.stores.c.region.label("region"),
+    ).where(t.stores.c.id.in_(bindparam("stores", expanding=True))),
+    select(literal_column("'sku'"), t.skus.c.code, null()).where(
+        t.skus.c.code.in_(bindparam("skus", expanding=True))
+    ),
+)
+"""The regions of some stores and which of some SKU codes exist, in one round trip."""
+
+_GET_STORE = select(t.stores).where(t.stores.c.id == bindparam("id"))
+_GET_SKU = select(t.skus).where(t.skus.c.code == bindparam("code"))
+
+
 class SqlStoreRepository(_Repository):
     """Stores in SQL (see :class:`multistore.ports.storage.StoreRepository`)."""
+
+    @translated("looking up stores and SKUs")
+    def lookup(
+        self, *, store_ids: Collection[str], skus: Collection[str]
+    ) -> tuple[dict[str, str], frozenset[str]]:
+        """Return the region of each existing store and the SKU codes that exist, in one query.
+
+        Unknown ids are simply missing from the answer (the services raise their own errors).
+        """
+        regions: dict[str, str] = {}
+        known: set[str] = set()
+        rows = self._conn.execute(_LOOKUP, {"stores": sorted(store_ids), "skus": sorted(skus)})
+        for row in rows:
+            if row.kind == "store":
+                regions[row.id] = row.region
+            else:
+                known.add(row.id)
+        return regions, frozenset(known)
 
     @translated("adding a store")
     def add(self, store: Store) -> None:
@@ -216,7 +282,7 @@ class SqlStoreRepository(_Repository):
     @translated("reading a store")
     def get(self, store_id: str) -> Store:
         """Return the store; ``store.not_found`` if unknown."""
-        row = self._conn.execute(select(t.stores).where(t.stores.c.id == store_id)).first()
+        row = self._conn.execute(_GET_STORE, {"id": store_id}).first()
         if row is None:
             raise _store_not_found(store_id)
         return _store_from_row(row)
@@ -332,7 +398,7 @@ class SqlProductRepository(_Repository):
     @translated("reading a SKU")
     def get_sku(self, code: str) -> Sku:
         """Return the SKU; ``catalog.sku_not_found`` if unknown."""
-        row = self._conn.execute(select(t.skus).where(t.skus.c.code == code)).first()
+        row = self._conn.execute(_GET_SKU, {"code": code}).first()
         if row is None:
             raise NotFoundError(f"SKU {code!r} does not exist", code="catalog.sku_not_found")
         return _sku_from_row(row)
@@ -432,6 +498,149 @@ _PG_CLAIM = text(
     bindparam("expires_at", type_=t.UtcDateTime()),
 )
 """PostgreSQL: claim a reservation key and insert its lines in one round trip."""
+
+_PG_RESERVE = """
+    WITH wanted AS (
+        SELECT w.store_id, w.sku, w.quantity
+        FROM json_to_recordset(CAST(%(lines)s AS json))
+          AS w (store_id text, sku text, quantity bigint)
+    ),
+    claimed AS (
+        INSERT INTO reservations (key, status, created_at, expires_at)
+        VALUES (%(key)s, 'active', %(created_at)s, %(expires_at)s)
+        ON CONFLICT (key) DO NOTHING
+        RETURNING key
+    ),
+    locked AS (
+        SELECT l.store_id, l.sku, l.on_hand, l.reserved, l.safety_buffer
+        FROM stock_levels AS l
+        WHERE EXISTS (SELECT 1 FROM claimed)
+          AND (l.store_id, l.sku) IN (SELECT wanted.store_id, wanted.sku FROM wanted)
+        ORDER BY l.store_id COLLATE "C", l.sku COLLATE "C"
+        FOR UPDATE OF l
+    ),
+    checked AS (
+        SELECT count(*) = %(n)s AS ok
+        FROM locked JOIN wanted USING (store_id, sku)
+        WHERE locked.on_hand - locked.reserved - locked.safety_buffer >= wanted.quantity
+    ),
+    stored AS (
+        INSERT INTO reservation_lines (reservation_key, store_id, sku, quantity)
+        SELECT claimed.key, wanted.store_id, wanted.sku, wanted.quantity
+        FROM claimed, wanted, checked
+        WHERE checked.ok
+    ),
+    held AS (
+        UPDATE stock_levels AS l
+        SET reserved = l.reserved + wanted.quantity
+        FROM wanted, checked
+        WHERE checked.ok AND l.store_id = wanted.store_id AND l.sku = wanted.sku
+          AND l.on_hand - l.reserved - l.safety_buffer >= wanted.quantity
+        RETURNING l.store_id, l.sku, l.on_hand, l.reserved, l.safety_buffer
+    )
+    SELECT 'held' AS kind, store_id, sku, on_hand, reserved, safety_buffer FROM held
+    UNION ALL
+    SELECT 'seen', store_id, sku, on_hand, reserved, safety_buffer FROM locked
+    UNION ALL
+    SELECT 'claimed', key, NULL, NULL, NULL, NULL FROM claimed
+"""
+"""PostgreSQL: a whole reservation in one round trip.
+
+``claimed`` claims the key first (``ON CONFLICT DO NOTHING``: a concurrent duplicate waits on
+the key's index entry before touching any stock row, so it can never hold a stock row while
+waiting for a transaction that commits or releases the same key). Only if the key was claimed,
+``locked`` takes the row locks in sorted ``(store, sku)`` order (byte order, like Python's sort,
+whatever the database collation) and reads the latest committed levels; ``checked`` says whether
+every line is available; only then are the lines stored and the units held, with the
+availability condition repeated in the ``UPDATE``. Rows: ``claimed``, ``held`` (levels after
+the hold) and ``seen`` (levels when locked). Claimed but short: the caller deletes the claim.
+"""
+
+_HOLD_RETURNING = text(
+    "UPDATE stock_levels SET reserved = reserved + :q "
+    "WHERE store_id = :s AND sku = :k AND on_hand - reserved - safety_buffer >= :q "
+    "RETURNING store_id, sku, on_hand, reserved, safety_buffer"
+)
+"""One line of a reservation: holds ``q`` units only if available; returns the new level."""
+
+_SQLITE_CLAIM = text(
+    "INSERT INTO reservations (key, status, created_at, expires_at) "
+    "VALUES (:key, 'active', :created_at, :expires_at) "
+    "ON CONFLICT (key) DO NOTHING RETURNING key"
+).bindparams(
+    bindparam("created_at", type_=t.UtcDateTime()),
+    bindparam("expires_at", type_=t.UtcDateTime()),
+)
+
+_INSERT_LINES = insert(t.reservation_lines)
+
+_DELETE_RESERVATION = delete(t.reservations).where(t.reservations.c.key == bindparam("key"))
+
+_R = t.reservations.c
+_RL = t.reservation_lines.c
+_ONE_RESERVATION = (
+    select(_R.status, _R.created_at, _R.expires_at, _RL.store_id, _RL.sku, _RL.quantity)
+    .select_from(t.reservations.outerjoin(t.reservation_lines, _RL.reservation_key == _R.key))
+    .where(_R.key == bindparam("key"))
+)
+"""One reservation with its lines (one row per line), in one round trip."""
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A timestamp as PostgreSQL receives it from ``UtcDateTime`` (aware, UTC)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _level_from_tuple(row: Sequence[Any]) -> StockLevel:
+    """A level from a ``(kind, store_id, sku, on_hand, reserved, safety_buffer)`` row."""
+    return StockLevel(
+        row[1], row[2], on_hand=int(row[3]), reserved=int(row[4]), safety_buffer=int(row[5])
+    )
+
+
+def _active(reservation: Reservation) -> Reservation:
+    return Reservation(
+        key=reservation.key,
+        lines=reservation.lines,
+        status=ReservationStatus.ACTIVE,
+        created_at=reservation.created_at,
+        expires_at=reservation.expires_at,
+    )
+
+
+def _in(line: ReservationLine, levels: Sequence[StockLevel]) -> bool:
+    return any(x.store_id == line.store_id and x.sku == line.sku for x in levels)
+
+
+def _short(
+    reservation: Reservation,
+    levels: Mapping[tuple[str, str], StockLevel],
+    failed: ReservationLine | None,
+) -> InsufficientStockError:
+    """The ``stock.insufficient`` error naming every line the ``levels`` cannot cover."""
+    short: list[dict[str, object]] = []
+    for line in reservation.lines:
+        level = levels.get((line.store_id, line.sku), StockLevel(line.store_id, line.sku))
+        if level.available < line.quantity or line is failed:
+            short.append(
+                {
+                    "store_id": line.store_id,
+                    "sku": line.sku,
+                    "requested": line.quantity,
+                    "available": level.available,
+                }
+            )
+    names = ", ".join(
+        f"{s['store_id']}/{s['sku']} (asked {s['requested']}, available {s['available']})"
+        for s in short
+    )
+    return InsufficientStockError(
+        f"not enough stock for reservation {reservation.key!r}: {names}; nothing was held",
+        code="stock.insufficient",
+        details={"key": reservation.key, "short_lines": short},
+    )
 
 
 class SqlStockRepository(_Repository):
@@ -555,42 +764,97 @@ class SqlStockRepository(_Repository):
             for r in rows
         ]
 
-    @translated("reserving stock")
     def reserve(self, reservation: Reservation) -> Reservation:
         """Hold every line or none; idempotent by key (see the port).
 
-        First the key and its lines are claimed (``INSERT ... ON CONFLICT DO NOTHING``; one
-        statement on PostgreSQL), so a duplicate key never touches stock. Then each line is one
-        conditional UPDATE, in sorted ``(store, sku)`` order; the first that matches no row
-        undoes this call's holds and its claim, and the reservation fails as a whole.
+        PostgreSQL: one statement (:data:`_PG_RESERVE`) claims the key (``INSERT ... ON
+        CONFLICT DO NOTHING``), locks the stock rows in sorted ``(store, sku)`` order, checks
+        that every line is available and only then stores the lines and holds the units; a
+        short line holds nothing and the claim is deleted. SQLite (one writer at a time): the
+        key and lines are claimed first, then each line is one conditional UPDATE in sorted
+        order; a short line undoes this call's holds and claim.
         """
+        return self.hold(reservation)[0]
+
+    @translated("reserving stock")
+    def hold(self, reservation: Reservation) -> tuple[Reservation, bool, list[StockLevel]]:
+        """Reserve like :meth:`reserve`; also say whether it was a replay and return levels.
+
+        Returns:
+            ``(reservation, replayed, levels)``: the stored reservation, ``True`` when the key
+            was already held with the same lines (nothing more was held), and the levels of
+            the lines' rows after the hold in sorted ``(store, sku)`` order (empty on a
+            replay).
+        """
+        if self._uow.dialect == "postgresql":
+            return self._hold_pg(reservation)
+        return self._hold_sqlite(reservation)
+
+    def _hold_pg(self, reservation: Reservation) -> tuple[Reservation, bool, list[StockLevel]]:
+        lines = reservation.lines
+        rows = self._driver_rows(
+            _PG_RESERVE,
+            {
+                "key": reservation.key,
+                "created_at": _utc(reservation.created_at),
+                "expires_at": _utc(reservation.expires_at),
+                "lines": json.dumps(
+                    [
+                        {"store_id": line.store_id, "sku": line.sku, "quantity": line.quantity}
+                        for line in lines
+                    ]
+                ),
+                "n": len(lines),
+            },
+        )
+        if not any(r[0] == "claimed" for r in rows):
+            existing = self._find_reservation(reservation.key)
+            if existing is None:  # pragma: no cover - the winner deleted its claim since
+                return self._hold_pg(reservation)
+            return self._replay(existing, reservation), True, []
+        held = [_level_from_tuple(r) for r in rows if r[0] == "held"]
+        if len(held) != len(lines):
+            self._undo_claim(reservation.key, [x for x in lines if _in(x, held)])
+            seen = {(r[1], r[2]): _level_from_tuple(r) for r in rows if r[0] == "seen"}
+            raise _short(reservation, seen, None)
+        held.sort(key=lambda x: (x.store_id, x.sku))
+        return _active(reservation), False, held
+
+    def _hold_sqlite(self, reservation: Reservation) -> tuple[Reservation, bool, list[StockLevel]]:
         conn = self._conn
         key = reservation.key
         if not self._claim(reservation):
-            existing = self.get_reservation(key)
-            if existing.lines == reservation.lines:
-                return existing
-            raise ConflictError(
-                f"reservation key {key!r} is already used for other lines; "
-                "use a new key for a different hold",
-                code="stock.reservation_conflict",
-                details={"key": key},
-            )
+            existing = self._find_reservation(key)
+            if existing is None:  # pragma: no cover - the claim lost to this very key
+                raise NotFoundError(
+                    f"reservation {key!r} does not exist", code="stock.reservation_not_found"
+                )
+            return self._replay(existing, reservation), True, []
         held: list[ReservationLine] = []
+        levels: list[StockLevel] = []
         for line in reservation.lines:  # sorted (store, sku): the lock order
             params = {"s": line.store_id, "k": line.sku, "q": line.quantity}
-            if conn.execute(_HOLD, params).rowcount != 1:
-                self._unreserve(held)
-                conn.execute(delete(t.reservations).where(t.reservations.c.key == key))
+            row = conn.execute(_HOLD_RETURNING, params).first()
+            if row is None:
+                self._undo_claim(key, held)
                 raise self._insufficient(reservation, line)
             held.append(line)
-        return Reservation(
-            key=key,
-            lines=reservation.lines,
-            status=ReservationStatus.ACTIVE,
-            created_at=reservation.created_at,
-            expires_at=reservation.expires_at,
+            levels.append(_level_from_row(row))
+        return _active(reservation), False, levels
+
+    def _replay(self, existing: Reservation, reservation: Reservation) -> Reservation:
+        if existing.lines == reservation.lines:
+            return existing
+        raise ConflictError(
+            f"reservation key {reservation.key!r} is already used for other lines; "
+            "use a new key for a different hold",
+            code="stock.reservation_conflict",
+            details={"key": reservation.key},
         )
+
+    def _undo_claim(self, key: str, held: Sequence[ReservationLine]) -> None:
+        self._unreserve(held)
+        self._conn.execute(_DELETE_RESERVATION, {"key": key})
 
     def _claim(self, reservation: Reservation) -> bool:
         """Insert the reservation and its lines unless the key exists; return whether it did."""
@@ -609,30 +873,29 @@ class SqlStockRepository(_Repository):
                 },
             ).all()
             return len(rows) > 0
-        claimed = self._inserted(
-            self._insert(t.reservations)
-            .values(
-                key=reservation.key,
-                status=ReservationStatus.ACTIVE.value,
-                created_at=reservation.created_at,
-                expires_at=reservation.expires_at,
-            )
-            .on_conflict_do_nothing(index_elements=[t.reservations.c.key])
+        claimed = conn.execute(
+            _SQLITE_CLAIM,
+            {
+                "key": reservation.key,
+                "created_at": reservation.created_at,
+                "expires_at": reservation.expires_at,
+            },
+        ).first()
+        if claimed is None:
+            return False
+        conn.execute(
+            _INSERT_LINES,
+            [
+                {
+                    "reservation_key": reservation.key,
+                    "store_id": line.store_id,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                }
+                for line in lines
+            ],
         )
-        if claimed:
-            conn.execute(
-                insert(t.reservation_lines),
-                [
-                    {
-                        "reservation_key": reservation.key,
-                        "store_id": line.store_id,
-                        "sku": line.sku,
-                        "quantity": line.quantity,
-                    }
-                    for line in lines
-                ],
-            )
-        return claimed > 0
+        return True
 
     def _unreserve(self, lines: Sequence[ReservationLine]) -> None:
         for line in lines:
@@ -643,37 +906,35 @@ class SqlStockRepository(_Repository):
         levels = self.snapshot(
             skus={sku for _, sku in pairs}, store_ids={store for store, _ in pairs}
         )
-        short: list[dict[str, object]] = []
-        for line in reservation.lines:
-            level = levels.get((line.store_id, line.sku), StockLevel(line.store_id, line.sku))
-            if level.available < line.quantity or line is failed:
-                short.append(
-                    {
-                        "store_id": line.store_id,
-                        "sku": line.sku,
-                        "requested": line.quantity,
-                        "available": level.available,
-                    }
-                )
-        names = ", ".join(
-            f"{s['store_id']}/{s['sku']} (asked {s['requested']}, available {s['available']})"
-            for s in short
-        )
-        return InsufficientStockError(
-            f"not enough stock for reservation {reservation.key!r}: {names}; nothing was held",
-            code="stock.insufficient",
-            details={"key": reservation.key, "short_lines": short},
-        )
+        return _short(reservation, levels, failed)
 
     @translated("reading a reservation")
     def get_reservation(self, key: str) -> Reservation:
         """Return a reservation; ``stock.reservation_not_found`` if unknown."""
-        found = self._load_reservations([key])
-        if not found:
+        found = self._find_reservation(key)
+        if found is None:
             raise NotFoundError(
                 f"reservation {key!r} does not exist", code="stock.reservation_not_found"
             )
-        return found[0]
+        return found
+
+    def _find_reservation(self, key: str) -> Reservation | None:
+        """Read one reservation with its lines in one statement, or ``None``."""
+        rows = self._conn.execute(_ONE_RESERVATION, {"key": key}).all()
+        if not rows:
+            return None
+        head = rows[0]
+        return Reservation(
+            key=key,
+            lines=tuple(
+                ReservationLine(r.store_id, r.sku, int(r.quantity))
+                for r in rows
+                if r.store_id is not None
+            ),
+            status=ReservationStatus(head.status),
+            created_at=head.created_at,
+            expires_at=head.expires_at,
+        )
 
     def _load_reservations(self, keys: Sequence[str]) -> list[Reservation]:
         conn = self._conn

@@ -169,7 +169,10 @@ class SqlStockWithTransfersRepository(SqlStockRepository):
         """
         conn = self._conn
         if not self._claim(reservation):
-            return self.reserve(reservation)
+            existing = self._find_reservation(reservation.key)
+            if existing is None:  # pragma: no cover - the claim lost to this very key
+                return self.reserve(reservation)
+            return self._replay(existing, reservation)
         drawn: list[ReservationLine] = []
         held: list[ReservationLine] = []
         for line in reservation.lines:
