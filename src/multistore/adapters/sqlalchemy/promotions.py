@@ -56,7 +56,13 @@ from multistore.adapters.promotion_state import PromotionState
 from multistore.adapters.sqlalchemy.errors import translating
 from multistore.adapters.sqlalchemy.storage import SqlStorage, SqlUnitOfWork
 from multistore.adapters.sqlalchemy.tables import BigId, UtcDateTime, metadata
-from multistore.errors import ConflictError, NotFoundError, StorageError, ValidationError
+from multistore.errors import (
+    ConflictError,
+    NotFoundError,
+    StorageError,
+    TransientStorageError,
+    ValidationError,
+)
 from multistore.money import currency as _currency
 from multistore.money import minor_per_major
 from multistore.ports.promotions import GroupBuyGroup, GroupBuyStatus, Redemption, SalePoint
@@ -244,6 +250,18 @@ def _check_limit(value: int | None, what: str) -> None:
         )
 
 
+_CLAIM_ATTEMPTS = 5
+"""How often a per-order claim is retried when a concurrent release keeps removing the row."""
+
+
+def _claim_race(what: str, order_id: str) -> TransientStorageError:
+    return TransientStorageError(
+        f"the {what} of order {order_id!r} was claimed and released concurrently "
+        f"{_CLAIM_ATTEMPTS} times in a row; retry the call",
+        code="storage.transient",
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Coupon wallet
 # --------------------------------------------------------------------------------------------
@@ -315,13 +333,19 @@ class SqlCouponWallet(_SqlAdapter):
                 .on_conflict_do_nothing()
                 .returning(_RED.order_id)
             )
-            if conn.execute(claim).first() is None:
+            for _ in range(_CLAIM_ATTEMPTS):
+                if conn.execute(claim).first() is not None:
+                    break
                 done = conn.execute(
                     select(_RED.code, _RED.member_id).where(
                         _RED.promotion_id == promotion_id, _RED.order_id == order_id
                     )
-                ).one()
-                return Redemption(promotion_id, done.code, done.member_id, order_id)
+                ).first()
+                if done is not None:
+                    return Redemption(promotion_id, done.code, done.member_id, order_id)
+                # The other claim was released between our insert and our read: claim again.
+            else:
+                raise _claim_race("coupon redemption", order_id)
             owner = conn.execute(
                 select(_CODES.member_id, _CODES.promotion_id).where(_CODES.code == code)
             ).first()
@@ -471,14 +495,19 @@ class SqlFlashSaleQuotas(_SqlAdapter):
                 .on_conflict_do_nothing()
                 .returning(_FG.order_id)
             )
-            if conn.execute(claim).first() is None:
-                return int(
-                    conn.execute(
-                        select(_FG.units).where(
-                            _FG.promotion_id == promotion_id, _FG.order_id == order_id
-                        )
-                    ).scalar_one()
-                )
+            for _ in range(_CLAIM_ATTEMPTS):
+                if conn.execute(claim).first() is not None:
+                    break
+                granted = conn.execute(
+                    select(_FG.units).where(
+                        _FG.promotion_id == promotion_id, _FG.order_id == order_id
+                    )
+                ).scalar_one_or_none()
+                if granted is not None:
+                    return int(granted)
+                # The other claim was released between our insert and our read: claim again.
+            else:
+                raise _claim_race("flash-sale grant", order_id)
             want = units
             if member_id is not None:
                 # Locks the member's running total until commit (PostgreSQL row lock; SQLite
