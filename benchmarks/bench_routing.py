@@ -10,20 +10,25 @@ Suites (fixed seeds, ``scale`` shrinks the instance counts):
   orders; the median time per order.
 
 Speeds are per CPU-second of this process (``time.process_time``), so that other work on a
-shared machine does not distort the ratios. Baselines measured in the same run: the HiGHS MILP
-optimum (``multistore.routing.milp``, on a sample when the suite is large), a Magento-MSI-style
-per-SKU nearest-source fill, and a Shopify-style "fewest splits, then closest" ranking.
+shared machine does not distort the ratios; every subject (multistore and baselines alike) is
+timed over up to three passes of the same instances and its fastest pass counts (no further pass
+once a subject has used 2 CPU-seconds, so the slow HiGHS baseline runs once). Baselines
+measured in the same run: the HiGHS MILP optimum (``multistore.routing.milp``, on a sample when
+the suite is large), a Magento-MSI-style per-SKU nearest-source fill, and a Shopify-style
+"fewest splits, then closest" ranking.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 import random
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 import shapely
 
@@ -39,6 +44,8 @@ from multistore.routing import (
 )
 
 NAME = "routing"
+
+T = TypeVar("T")
 
 COSTS = ShipmentCosts(base="6", per_km="0.01", per_unit="0.2", per_unit_km="0.002")
 Order = tuple[dict[str, int], GeoPoint]
@@ -256,16 +263,45 @@ def _row(
     )
 
 
+PASSES = 3
+"""Timed passes per subject; the fastest counts (other work on a shared machine only slows)."""
+PASS_BUDGET_S = 2.0
+"""No further pass once a subject's passes have used this many CPU-seconds (slow baselines)."""
+
+
+def _timed(fn: Callable[[], T]) -> tuple[T, float]:
+    """Run ``fn`` up to PASSES times (same rule for every subject); its result and best CPU time.
+
+    Every pass computes the same result from the same instances, so only the timing differs.
+    """
+    result: T | None = None
+    best = math.inf
+    spent = 0.0
+    for _ in range(PASSES):
+        gc.collect()
+        start = time.process_time()
+        out = fn()
+        secs = time.process_time() - start
+        if result is None:
+            result = out
+        best = min(best, secs)
+        spent += secs
+        if spent >= PASS_BUDGET_S:
+            break
+    assert result is not None
+    return result, best
+
+
 def _run_mode(
     instances: Sequence[tuple[Sequence[CandidateStore] | StoreNetwork, Order]],
     policy: dict[str, object],
 ) -> tuple[list[RoutingPlan], float]:
-    start = time.process_time()
-    plans = [
-        route(lines=lines, candidates=cands, destination=dest, policy=policy)
-        for cands, (lines, dest) in instances
-    ]
-    return plans, time.process_time() - start
+    return _timed(
+        lambda: [
+            route(lines=lines, candidates=cands, destination=dest, policy=policy)
+            for cands, (lines, dest) in instances
+        ]
+    )
 
 
 def _compare(
@@ -340,12 +376,16 @@ def _compare(
         ("baseline: Magento MSI nearest-source", magento_nearest),
         ("baseline: Shopify fewest-splits-then-closest", shopify_fewest),
     ):
-        start = time.process_time()
-        results = []
-        for cands, order in instances:
-            stores = cands.stores if isinstance(cands, StoreNetwork) else cands
-            results.append(fn(stores, order))
-        secs = time.process_time() - start
+
+        def baseline(
+            fn: Callable[[Sequence[CandidateStore], Order], tuple[int, int, int]] = fn,
+        ) -> list[tuple[int, int, int]]:
+            return [
+                fn(cands.stores if isinstance(cands, StoreNetwork) else cands, order)
+                for cands, order in instances
+            ]
+
+        results, secs = _timed(baseline)
         short = sum(r[2] for r in results)
         rows.append(
             _row(
@@ -384,12 +424,17 @@ def run(scale: float) -> list[Row]:
         ("multistore fast", {"mode": "fast"}),
         ("multistore auto, explain=False", {"explain": False}),
     ):
-        times = []
-        plans = []
-        for lines, dest in net_orders:
-            start = time.process_time()
-            plans.append(route(lines=lines, candidates=network, destination=dest, policy=policy))
-            times.append((time.process_time() - start) * 1000)
+        times = [math.inf] * len(net_orders)
+        plans: list[RoutingPlan] = []
+        for _ in range(PASSES):  # the fastest of the passes per order, as for the suites
+            gc.collect()
+            plans = []
+            for n_order, (lines, dest) in enumerate(net_orders):
+                start = time.process_time()
+                plans.append(
+                    route(lines=lines, candidates=network, destination=dest, policy=policy)
+                )
+                times[n_order] = min(times[n_order], (time.process_time() - start) * 1000)
         rows.append(
             Row(
                 case=f"network: 2,000 stores with zones, {n_net} orders x 10 lines",

@@ -31,6 +31,16 @@ def distance_m(geo: tuple[float, float, float], lat2: float, lon2: float, cos2: 
     return round(2000.0 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h))))
 
 
+_TWO_R = 2000.0 * EARTH_RADIUS_KM
+_R_M = 1000.0 * EARTH_RADIUS_KM
+_radians = math.radians
+_cos = math.cos
+_sin = math.sin
+_asin = math.asin
+_sqrt = math.sqrt
+_contains_xy = shapely.contains_xy
+
+
 class Eligibility:
     """Which stores may serve one destination, their distances and why the others may not."""
 
@@ -68,21 +78,12 @@ class StoreNetwork:
                 "there are no candidate stores; pass at least one CandidateStore",
                 code="routing.no_candidates",
             )
+        stores = self.stores
         self.index_of: dict[str, int] = {}
-        for i, s in enumerate(self.stores):
-            if not isinstance(s, CandidateStore):
-                raise RoutingValidationError(
-                    f"candidate #{i} is a {type(s).__name__}, not a CandidateStore",
-                    code="routing.invalid_candidate",
-                )
-            if s.store_id in self.index_of:
-                raise RoutingValidationError(
-                    f"store id {s.store_id!r} appears twice among the candidates; ids must be "
-                    "unique",
-                    code="routing.duplicate_store",
-                    details={"store_id": s.store_id},
-                )
-            self.index_of[s.store_id] = i
+        if all(type(s) is CandidateStore for s in stores):
+            self.index_of = {s.store_id: i for i, s in enumerate(stores)}
+        if len(self.index_of) != len(stores):
+            self.index_of = self._check_ids(stores)
         currencies = {s.costs.currency for s in self.stores}
         if len(currencies) > 1:
             raise RoutingCurrencyError(
@@ -93,8 +94,31 @@ class StoreNetwork:
         self._tree: shapely.STRtree | None = None
         self._unbounded: list[int] = []
         self._tree_ids: list[int] = []
+        self._all: list[int] = list(range(len(self.stores)))
+        self._radius_why: dict[int, str] = {}
+        self.stock_view: tuple[dict[str, int], ...] = tuple(s.stock_dict for s in self.stores)
+        """Each store's own stock (network order), shared by every order routed."""
         if len(self.stores) >= INDEX_THRESHOLD:
             self._build_index()
+
+    @staticmethod
+    def _check_ids(stores: tuple[CandidateStore, ...]) -> dict[str, int]:
+        index_of: dict[str, int] = {}
+        for i, s in enumerate(stores):
+            if not isinstance(s, CandidateStore):
+                raise RoutingValidationError(
+                    f"candidate #{i} is a {type(s).__name__}, not a CandidateStore",
+                    code="routing.invalid_candidate",
+                )
+            if s.store_id in index_of:
+                raise RoutingValidationError(
+                    f"store id {s.store_id!r} appears twice among the candidates; ids must be "
+                    "unique",
+                    code="routing.duplicate_store",
+                    details={"store_id": s.store_id},
+                )
+            index_of[s.store_id] = i
+        return index_of
 
     @classmethod
     def of(cls, candidates: Sequence[CandidateStore] | StoreNetwork) -> StoreNetwork:
@@ -134,14 +158,14 @@ class StoreNetwork:
 
     def _near(self, point: GeoPoint) -> list[int]:
         if self._tree is None:
-            return list(range(len(self.stores)))
+            return self._all
         hits = self._tree.query(shapely.Point(point.lon, point.lat), predicate="intersects")
         found = [self._tree_ids[int(h)] for h in hits]
         found.extend(self._unbounded)
         found.sort()
         return found
 
-    def eligible(
+    def eligible(  # noqa: PLR0912, PLR0915 - one pass over the stores, kept in one frame
         self,
         *,
         destination: GeoPoint,
@@ -160,46 +184,65 @@ class StoreNetwork:
             stock: Per-store stock overriding the stores' own (network order), for batches.
         """
         out = Eligibility()
-        lat2 = math.radians(destination.lat)
-        lon2 = math.radians(destination.lon)
-        cos2 = math.cos(lat2)
+        lat2 = _radians(destination.lat)
+        lon2 = _radians(destination.lon)
+        cos2 = _cos(lat2)
         near = self._near(destination)
         out.unreachable = len(self.stores) - len(near)
         stores = self.stores
-        sin = math.sin
-        asin = math.asin
-        sqrt = math.sqrt
-        two_r = 2000.0 * EARTH_RADIUS_KM
+        sin = _sin
+        asin = _asin
+        sqrt = _sqrt
+        two_r = _TWO_R
+        reasons = out.reasons
+        ok_stores = out.stores
+        ok_dist = out.distances
+        dlon = destination.lon
+        dlat = destination.lat
+        radius_why = self._radius_why
         for i in near:
             s = stores[i]
             if stock is None:
-                if s.stock.keys().isdisjoint(skus):
+                if s.stock_dict.keys().isdisjoint(skus):
                     continue
-            elif not any(stock[i].get(k, 0) > 0 for k in skus):
-                continue
+            else:
+                view = stock[i]
+                for k in skus:
+                    if view.get(k, 0) > 0:
+                        break
+                else:
+                    continue
             if s.store_id in excluded:
-                out.reasons[i] = "excluded"
+                reasons[i] = "excluded"
                 continue
             if i == home:
-                out.stores.append(i)
-                out.distances.append(0)
+                ok_stores.append(i)
+                ok_dist.append(0)
                 continue
             if not s.delivers:
-                out.reasons[i] = "does not deliver"
+                reasons[i] = "does not deliver"
                 continue
             lat1, lon1, cos1 = s.geo
-            h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
-            d = round(two_r * asin(min(1.0, sqrt(h))))
-            if s.max_radius_km is not None and d > s.max_radius_km * 1000.0:
-                out.reasons[i] = f"beyond its {s.max_radius_km:g} km delivery radius"
+            radius = s.max_radius_km
+            if radius is not None and abs(lat2 - lat1) * _R_M > radius * 1000.0 + 1.0:
+                # the great-circle distance is at least R * |dlat|, so the haversine below
+                # would put the store beyond its radius too (1 m covers float rounding)
+                d = -1
+            else:
+                h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
+                d = round(two_r * asin(min(1.0, sqrt(h))))
+            if radius is not None and (d < 0 or d > radius * 1000.0):
+                why = radius_why.get(i)
+                if why is None:
+                    why = radius_why[i] = f"beyond its {radius:g} km delivery radius"
+                reasons[i] = why
                 continue
-            if s.zone is not None and not shapely.contains_xy(
-                s.zone, destination.lon, destination.lat
-            ):
-                out.reasons[i] = "outside its delivery zone"
+            zone = s.zone
+            if zone is not None and not _contains_xy(zone, dlon, dlat):
+                reasons[i] = "outside its delivery zone"
                 continue
-            out.stores.append(i)
-            out.distances.append(d)
+            ok_stores.append(i)
+            ok_dist.append(d)
         return out
 
     def distance_to(self, index: int, point: GeoPoint) -> int:

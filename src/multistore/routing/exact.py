@@ -23,6 +23,8 @@ direct enumeration of the stores that complete the order.
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 from multistore.routing.problem import Problem
 
 __all__ = ["SearchResult", "solve_exact"]
@@ -80,10 +82,14 @@ class _Search:
         self.g: list[int] = [0] * n
         self.lag = -1
         self.lagrangian = False
+        self.closed_version = 0
+        self.units_for = -1
+        self.units_known: int | None = None
         for f in p.forced:
             self._open(f)
         # (b) the amortised supply list per SKU, sorted by cost + fixed // capacity
         self.carriers = [[i for _c, i, _q in ent] for ent in p.ent]
+        self.n_carriers = [len(c) for c in self.carriers]
         # Lagrangian relaxation of the demand constraints, multipliers chosen at the root:
         # L = const + sum(lam_k d_k) + sum_open g_s + sum_undecided min(0, g_s), where
         # g_s = F_s + sum_k min(0, c_sk - lam_k) q_sk; kept up to date as stores open and close.
@@ -97,20 +103,18 @@ class _Search:
             self._lagrange()
         # the most stores any improving plan can open: const + t cheapest fixed costs + every
         # unit at its cheapest cost must stay below the incumbent
-        self.qmap = [{k: q for k, q, _c in items} for items in p.items]
         self.last_units = 0
-        self.unit_floor = 0
-        for k, ent in enumerate(p.ent):
-            rem = p.demand[k]
+        floor = 0
+        for dem, ent in zip(p.demand, p.ent, strict=True):
+            rem = dem
             for c, _i, q in ent:
                 t = q if q < rem else rem
-                self.unit_floor += t * c
+                floor += t * c
                 rem -= t
                 if rem == 0:
                     break
-        self.fixed_prefix = [0]
-        for f in sorted(p.fixed_scaled):
-            self.fixed_prefix.append(self.fixed_prefix[-1] + f)
+        self.unit_floor = floor
+        self.fixed_prefix = list(accumulate(sorted(p.fixed_scaled), initial=0))
         self.tmax_for: int | None = None
         self.tmax = n
 
@@ -136,15 +140,16 @@ class _Search:
     def _g(self, lam: list[int]) -> list[int]:
         p = self.p
         out = []
-        for i in range(p.n):
-            g = p.fixed_scaled[i]
-            for k, q, c in p.items[i]:
-                if c < lam[k]:
-                    g += (c - lam[k]) * q
+        for fixed, items in zip(p.fixed_scaled, p.items, strict=True):
+            g = fixed
+            for k, q, c in items:
+                lk = lam[k]
+                if c < lk:
+                    g += (c - lk) * q
             out.append(g)
         return out
 
-    def _lagrange(self, rounds: int = 1) -> None:  # noqa: PLR0912 - one hot loop
+    def _lagrange(self, rounds: int = 1) -> None:  # noqa: PLR0912, PLR0915 - one hot loop
         """Subgradient ascent on the multipliers, then fix stores the bound rules out or in."""
         p = self.p
         demand = p.demand
@@ -152,8 +157,10 @@ class _Search:
         state = self.state
         lam = [0] * len(demand)
         # start from the marginal unit price when fixed costs are spread over capacity
-        ent_amort = [sorted((c + p.amortised[i], i, q) for c, i, q in ent) for ent in p.ent]
-        for k, ea in enumerate(ent_amort):
+        amortised = p.amortised
+        for k, ent in enumerate(p.ent):
+            ea = [(c + amortised[i], i, q) for c, i, q in ent]
+            ea.sort()
             rem = demand[k]
             for ca, _i, q in ea:
                 lam[k] = ca
@@ -165,6 +172,7 @@ class _Search:
         theta = 1.0
         stall = 0
         ub = self.best
+        tried: list[tuple[list[int], list[int], int]] = []
         for _ in range(rounds):
             g = self._g(lam)
             value = p.const + sum(lam[k] * demand[k] for k in kk)
@@ -175,6 +183,7 @@ class _Search:
                     for k, q, c in p.items[i]:
                         if c < lam[k]:
                             sub[k] -= q
+            tried.append((lam, g, value))
             if value > best_value:
                 best_value, best_lam, stall = value, lam, 0
             else:
@@ -187,12 +196,17 @@ class _Search:
                 break
             step = theta * (ub - value) / norm
             lam = [max(0, int(lam[k] + step * sub[k])) for k in kk]
-        g = self._g(best_lam)
+        known = next((t for t in tried if t[0] is best_lam), None)
+        if known is not None:  # the same multipliers on the same state: reuse g and L
+            _lam, g, lag = known
+        else:
+            g = self._g(best_lam)
+            lag = p.const + sum(best_lam[k] * demand[k] for k in kk)
+            for i, gi in enumerate(g):
+                if state[i] == 1 or (state[i] == 0 and gi < 0):
+                    lag += gi
         self.g = g
-        self.lag = p.const + sum(best_lam[k] * demand[k] for k in kk)
-        for i, gi in enumerate(g):
-            if state[i] == 1 or (state[i] == 0 and gi < 0):
-                self.lag += gi
+        self.lag = lag
         self.lagrangian = True
         if ub is None:
             return
@@ -201,6 +215,7 @@ class _Search:
                 continue
             if gi >= 0 and self.lag + gi >= ub:
                 state[i] = 2
+                self.closed_version += 1
             elif gi < 0 and self.lag - gi >= ub:
                 self._open(i)
 
@@ -227,67 +242,78 @@ class _Search:
             resid[k] += q
 
     def _close(self, i: int) -> None:
+        self.closed_version += 1
         self.state[i] = 2
         if self.lagrangian and self.g[i] < 0:
             self.lag -= self.g[i]
 
     def _unclose(self, i: int) -> None:
+        self.closed_version += 1
         self.state[i] = 0
         if self.lagrangian and self.g[i] < 0:
             self.lag += self.g[i]
 
     def _offer(self) -> None:
         """Evaluate the opened set as a solution."""
-        cost = self.p.evaluate(self.state_open())
+        is_open = self.state.translate(_OPEN_ONLY)
+        cost = self.p.evaluate(is_open)
         if cost is not None and (self.best is None or cost < self.best):
             self.best = cost
-            self.best_open = self.state_open()
+            self.best_open = is_open
 
     def state_open(self) -> bytearray:
         return self.state.translate(_OPEN_ONLY)
 
-    def bound(self) -> int | None:  # noqa: PLR0912 - hot loop kept in one frame
+    def bound(self) -> int | None:  # noqa: PLR0912, PLR0915 - hot loop kept in one frame
         """Lower bound of the node (see the module docstring); ``None`` when infeasible."""
         p = self.p
         state = self.state
         dummy = p.dummy
-        demand = p.demand
-        units = 0
-        for k, ent in enumerate(p.ent):
-            rem = demand[k]
-            for c, i, q in ent:
-                if state[i] != 2:
-                    if q >= rem:
-                        units += rem * c
-                        rem = 0
+        if self.units_for == self.closed_version:
+            # the units part depends on the closed stores only, unchanged since last computed
+            known = self.units_known
+            if known is None:
+                return None
+            units = known
+        else:
+            units = 0
+            for dem, ent in zip(p.demand, p.ent, strict=True):
+                rem = dem
+                for c, i, q in ent:
+                    if state[i] != 2:
+                        if q >= rem:
+                            units += rem * c
+                            rem = 0
+                            break
+                        units += q * c
+                        rem -= q
+                if rem:
+                    if dummy is None:
+                        units = -1
                         break
-                    units += q * c
-                    rem -= q
-            if rem:
-                if dummy is None:
-                    return None
-                units += rem * dummy
+                    units += rem * dummy
+            self.units_for = self.closed_version
+            if units < 0:
+                self.units_known = None
+                return None
+            self.units_known = units
         self.last_units = units
         lb_a = self.open_fixed + units
-        resid = self.resid
+        if dummy is not None:
+            return lb_a
         need = 0
-        for r in resid:
+        usable: list[int] | None = None
+        for r, ent in zip(self.resid, p.ent, strict=True):
             if r > 0:
                 need += r
-        if need and dummy is None:
-            caps: list[tuple[int, int]] = []
-            items = p.items
-            fs = p.fixed_scaled
-            for i in range(p.n):
-                if state[i]:
-                    continue
-                u = 0
-                for k, q, _c in items[i]:
-                    r = resid[k]
-                    if r > 0:
-                        u += q if q < r else r
-                if u:
-                    caps.append((u, fs[i]))
+                if usable is None:
+                    usable = [0] * p.n
+                # what each undecided store can ship of the residual units
+                for _c, i, q in ent:
+                    if not state[i]:
+                        usable[i] += q if q < r else r
+        if usable is not None:
+            caps = [(u, f) for u, f in zip(usable, p.fixed_scaled, strict=True) if u]
             caps.sort(reverse=True)
             acc = 0
             m = 0
@@ -300,7 +326,8 @@ class _Search:
                 return None
             if p.max_open is not None and self.open_count + m > p.max_open:
                 return None
-            fixed = sorted(f for _u, f in caps)
+            fixed = [f for _u, f in caps]
+            fixed.sort()
             lb_a += sum(fixed[:m])
         return lb_a
 
@@ -323,6 +350,10 @@ class _Search:
         best = self.best
         if self.lagrangian and best is not None and self.lag >= best:
             return
+        if self.p.dummy is None and self._slots() <= 0:
+            for r in self.resid:
+                if r > 0:
+                    return  # uncovered and no store may open: whatever the bound, a dead end
         lb = self.bound()
         if lb is None:
             return
@@ -405,7 +436,7 @@ class _Search:
         state = self.state
         resid = self.resid
         carriers = self.carriers
-        rare = min(uncovered, key=lambda k: len(carriers[k]))
+        rare = min(uncovered, key=self.n_carriers.__getitem__)
         closed: list[int] = []
         g = self.g
         lagr = self.lagrangian
@@ -438,30 +469,91 @@ class _Search:
         for a in closed:
             self._unclose(a)
 
-    def _complete(self, uncovered: list[int], floor: int) -> None:
+    def _complete(self, uncovered: list[int], floor: int) -> None:  # noqa: PLR0912, PLR0915
         """One store left: try each undecided store that covers the whole residual alone."""
         state = self.state
         resid = self.resid
-        rare = min(uncovered, key=lambda k: len(self.carriers[k]))
-        for j in self.carriers[rare]:
-            if state[j]:
+        p = self.p
+        rare = min(uncovered, key=self.n_carriers.__getitem__)
+        r_rare = resid[rare]
+        need = [(k, resid[k]) for k in uncovered if k != rare]
+        qmap = p.qmaps() if need else []
+        fs = p.fixed_scaled
+        g = self.g
+        lagr = self.lagrangian
+        items = p.items
+        ents = p.ent
+        demand = p.demand
+        base: list[int | None] | None = None
+        base_total = 0
+        for _c, j, q in p.ent[rare]:  # the carriers of the rarest SKU, in their order
+            if state[j] or q < r_rare:
                 continue
-            qj = self.qmap[j]
-            for k in uncovered:
-                if qj.get(k, 0) < resid[k]:
-                    break
+            if need:
+                qj = qmap[j]
+                covers = True
+                for k, r in need:
+                    if qj.get(k, 0) < r:
+                        covers = False
+                        break
+                if not covers:
+                    continue
+            best = self.best
+            if best is not None:
+                gj = g[j]
+                if lagr and self.lag + (gj if gj > 0 else 0) >= best:
+                    continue
+                if self.open_fixed + fs[j] + floor >= best:
+                    continue
+            self.nodes += 1
+            if base is None:
+                base, base_total = self._open_sku_costs()
+            # the plan with j opened too, priced like Problem.evaluate: the SKUs j does not hold
+            # are covered by the opened stores already, so only j's SKUs are priced again
+            state[j] = 1
+            cost = self.open_fixed + fs[j] + base_total
+            for k, _q, _c in items[j]:
+                bk = base[k]
+                if bk is not None:
+                    cost -= bk
+                rem = demand[k]
+                for c, i, q2 in ents[k]:
+                    if state[i] == 1:
+                        if q2 >= rem:
+                            cost += rem * c
+                            rem = 0
+                            break
+                        cost += q2 * c
+                        rem -= q2
+            best = self.best
+            if best is None or cost < best:
+                self.best = cost
+                self.best_open = state.translate(_OPEN_ONLY)
+            state[j] = 0
+
+    def _open_sku_costs(self) -> tuple[list[int | None], int]:
+        """Per SKU, its cost from the opened stores (``None`` when they cannot cover it)."""
+        p = self.p
+        state = self.state
+        out: list[int | None] = []
+        total = 0
+        for dem, ent in zip(p.demand, p.ent, strict=True):
+            rem = dem
+            v = 0
+            for c, i, q in ent:
+                if state[i] == 1:
+                    if q >= rem:
+                        v += rem * c
+                        rem = 0
+                        break
+                    v += q * c
+                    rem -= q
+            if rem:
+                out.append(None)
             else:
-                best = self.best
-                if best is not None:
-                    gj = self.g[j]
-                    if self.lagrangian and self.lag + (gj if gj > 0 else 0) >= best:
-                        continue
-                    if self.open_fixed + self.p.fixed_scaled[j] + floor >= best:
-                        continue
-                self.nodes += 1
-                self._open(j)
-                self._offer()
-                self._unopen(j)
+                out.append(v)
+                total += v
+        return out, total
 
     def _branch_improving(self, lb: int) -> None:  # noqa: PLR0912 - hot loop
         """At a covered node, branch on stores whose opening could pay for itself."""

@@ -15,11 +15,22 @@ __all__ = ["explain", "yuan"]
 _SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "JPY": "¥", "GBP": "£", "HKD": "HK$"}
 
 
+_YUAN_CACHE: dict[tuple[int, str], str] = {}
+
+
 def yuan(minor: int, currency: str) -> str:
     """Format minor units as ``¥8.20`` (or the currency's symbol / code)."""
-    m = from_minor(minor, currency)
-    sym = _SYMBOLS.get(currency)
-    return f"{sym}{m.amount}" if sym else f"{m.amount} {currency}"
+    key = (minor, currency)
+    text = _YUAN_CACHE.get(key)
+    if text is None or type(minor) is not int:
+        m = from_minor(minor, currency)
+        sym = _SYMBOLS.get(currency)
+        text = f"{sym}{m.amount}" if sym else f"{m.amount} {currency}"
+        if type(minor) is int:
+            if len(_YUAN_CACHE) >= 4096:
+                _YUAN_CACHE.clear()
+            _YUAN_CACHE[key] = text
+    return text
 
 
 def _minor(s: Shipment) -> int:
@@ -43,26 +54,28 @@ def explain(*, ctx: Context, plan: RoutingPlan, reason: str | None) -> tuple[str
     if reason is not None:
         out.append(f"Nothing ships: {reason}.")
     elif plan.shipments:
+        minors = _minors(ctx, plan)
+        labels = [_label(ctx, s.store_id) for s in plan.shipments]
         parts = [
-            f"{_label(ctx, s.store_id)}: {_lines(s)}, "
+            f"{label}: {_lines(s)}, "
             f"{'picked up in store' if s.pickup else f'{s.distance_km:.1f} km'}, "
-            f"{yuan(_minor(s), cur)}"
-            for s in plan.shipments
+            f"{yuan(minor, cur)}"
+            for s, label, minor in zip(plan.shipments, labels, minors, strict=True)
         ]
         out.append(
             f"{n_lines} line(s), {n_units} unit(s) go in {len(plan.shipments)} shipment(s): "
             + "; ".join(parts)
-            + f". Shipping costs {yuan(_minor_total(plan), cur)}."
+            + f". Shipping costs {yuan(sum(minors), cur)}."
         )
         if ctx.pickup is not None and any(not s.pickup for s in plan.shipments):
             home = ctx.net.stores[ctx.pickup].label
             out.append(f"The customer collects at {home}; the other stores transfer to it.")
-        for s in plan.shipments:
-            label = _label(ctx, s.store_id)
+        holders = ctx.sku_holders
+        for s, label in zip(plan.shipments, labels, strict=True):
             only = [
                 line.sku
                 for line in s.lines
-                if ctx.sku_holders.get(line.sku) == 1 and line.sku not in s.pinned
+                if holders.get(line.sku) == 1 and line.sku not in s.pinned
             ]
             if s.pinned:
                 out.append(f"{label} ships {', '.join(s.pinned)}: pinned by an operator.")
@@ -93,13 +106,21 @@ def _minor_total(plan: RoutingPlan) -> int:
     return sum(_minor(s) for s in plan.shipments)
 
 
+def _minors(ctx: Context, plan: RoutingPlan) -> list[int]:
+    """Each shipment's cost in minor units (as the router priced them, when it says so)."""
+    known = ctx.minors
+    if known is not None and len(known) == len(plan.shipments):
+        return known
+    return [_minor(s) for s in plan.shipments]
+
+
 def _compare(ctx: Context, plan: RoutingPlan, out: list[str]) -> None:
     from multistore.routing.router import nearest_alternative  # noqa: PLC0415 - cycle
 
     if ctx.problem.pinned_units or ctx.free:
         return
     cur = ctx.currency
-    total = _minor_total(plan)
+    total = sum(_minors(ctx, plan))
     alt = nearest_alternative(ctx)
     if alt is None:
         return

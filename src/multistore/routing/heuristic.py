@@ -5,6 +5,8 @@ Also supplies the exact search's first incumbent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from multistore.routing.problem import Problem
 
 __all__ = ["greedy_cover", "local_search", "solve_fast"]
@@ -21,12 +23,13 @@ def _sku_cost(p: Problem, k: int, is_open: bytearray) -> int | None:
             rem -= q
     if rem == 0:
         return total
-    if p.dummy is None:
+    dummy = p.dummy
+    if dummy is None:
         return None
-    return total + rem * p.dummy
+    return total + rem * dummy
 
 
-def greedy_cover(p: Problem, first: int | None = None) -> bytearray:
+def greedy_cover(p: Problem, first: int | None = None) -> bytearray:  # noqa: PLR0912 - hot loop
     """Open stores one at a time, each time the one with the lowest cost per newly covered unit.
 
     Args:
@@ -46,8 +49,10 @@ def greedy_cover(p: Problem, first: int | None = None) -> bytearray:
             resid[k] -= q
     fs = p.fixed_scaled
     items = p.items
-    while any(r > 0 for r in resid):
-        if p.max_open is not None and count >= p.max_open:
+    max_open = p.max_open
+    left = sum(1 for r in resid if r > 0)
+    while left:
+        if max_open is not None and count >= max_open:
             break
         best = -1
         best_cost = 0
@@ -70,7 +75,10 @@ def greedy_cover(p: Problem, first: int | None = None) -> bytearray:
         is_open[best] = 1
         count += 1
         for k, q, _c in items[best]:
-            resid[k] -= q
+            r = resid[k]
+            resid[k] = r - q
+            if r > 0 >= r - q:
+                left -= 1
     return is_open
 
 
@@ -90,25 +98,39 @@ def local_search(  # noqa: PLR0912, PLR0915 - moves share state; one frame for s
     n = p.n
     skus = range(len(p.demand))
     per = [_sku_cost(p, k, is_open) for k in skus]
-    if any(v is None for v in per) and p.dummy is None:
+    if p.dummy is None and None in per:
         return None
     fs = p.fixed_scaled
     forced = set(p.forced)
-    sku_sets = p.sku_sets()
+    items = p.items
+    demand = p.demand
+    ents = p.ent
+    dummy = p.dummy
 
     def total() -> int:
         return p.const + sum(fs[i] for i in range(n) if is_open[i]) + sum(per)  # type: ignore[arg-type]
 
     evals = [0]
 
-    def delta(changed: set[int]) -> tuple[int, dict[int, int]] | None:
+    def delta(changed: Iterable[int]) -> tuple[int, dict[int, int]] | None:
         evals[0] += 1
         new: dict[int, int] = {}
         d = 0
         for k in changed:
-            v = _sku_cost(p, k, is_open)
-            if v is None:
-                return None
+            rem = demand[k]
+            v = 0
+            for c, i, q in ents[k]:
+                if is_open[i]:
+                    if q >= rem:
+                        v += rem * c
+                        rem = 0
+                        break
+                    v += q * c
+                    rem -= q
+            if rem:
+                if dummy is None:
+                    return None
+                v += rem * dummy
             new[k] = v
             d += v - per[k]  # type: ignore[operator]
         return d, new
@@ -121,7 +143,7 @@ def local_search(  # noqa: PLR0912, PLR0915 - moves share state; one frame for s
         opened = [i for i in range(n) if is_open[i] and i not in forced]
         for i in reversed(opened):
             is_open[i] = 0
-            res = delta(sku_sets[i])
+            res = delta([k for k, _q, _c in items[i]])
             if res is not None and res[0] - fs[i] < 0:
                 for k, v in res[1].items():
                     per[k] = v
@@ -134,10 +156,22 @@ def local_search(  # noqa: PLR0912, PLR0915 - moves share state; one frame for s
         if adds and (max_open is None or count < max_open):
             used = _used_units(p, is_open)
             for j in range(n):
-                if is_open[j] or not _may_save(p, j, used):
+                if is_open[j]:
+                    continue
+                # could opening j save more than its fixed cost? (see _may_save)
+                saving = 0
+                for k, q, c in items[j]:
+                    left = q
+                    for c2, t in reversed(used[k]):
+                        if c2 <= c or left == 0:
+                            break
+                        x = t if t < left else left
+                        saving += x * (c2 - c)
+                        left -= x
+                if saving <= fs[j]:
                     continue
                 is_open[j] = 1
-                res = delta(sku_sets[j])
+                res = delta([k for k, _q, _c in items[j]])
                 if res is not None and res[0] + fs[j] < 0:
                     for k, v in res[1].items():
                         per[k] = v
@@ -149,6 +183,7 @@ def local_search(  # noqa: PLR0912, PLR0915 - moves share state; one frame for s
                 continue
             break
         opened = [i for i in range(n) if is_open[i] and i not in forced]
+        sku_sets = p.shared_sku_sets()
         for i in opened:
             is_open[i] = 0
             si = sku_sets[i]
@@ -187,7 +222,7 @@ def _two_for_one(p: Problem, is_open: bytearray, forced: set[int]) -> bool:  # n
     if current is None:
         return False
     fs = p.fixed_scaled
-    qmaps = [{k: q for k, q, _c in items} for items in p.items]
+    qmaps = p.qmaps()
     best: tuple[int, int, int, int] | None = None
     for x in range(len(opened)):
         for y in range(x + 1, len(opened)):
@@ -226,8 +261,9 @@ def _two_for_one(p: Problem, is_open: bytearray, forced: set[int]) -> bool:  # n
 def _used_units(p: Problem, is_open: bytearray) -> list[list[tuple[int, int]]]:
     """Per SKU, the (unit cost, units) taken from opened stores, cheapest first."""
     out: list[list[tuple[int, int]]] = []
-    for k, ent in enumerate(p.ent):
-        rem = p.demand[k]
+    dummy = p.dummy
+    for dem, ent in zip(p.demand, p.ent, strict=True):
+        rem = dem
         used: list[tuple[int, int]] = []
         for c2, i, q2 in ent:
             if rem == 0:
@@ -236,8 +272,8 @@ def _used_units(p: Problem, is_open: bytearray) -> list[list[tuple[int, int]]]:
                 t = q2 if q2 < rem else rem
                 used.append((c2, t))
                 rem -= t
-        if rem and p.dummy is not None:
-            used.append((p.dummy, rem))
+        if rem and dummy is not None:
+            used.append((dummy, rem))
         out.append(used)
     return out
 
@@ -274,9 +310,8 @@ def _seeds(p: Problem, count: int) -> list[int]:
 def multi_start(p: Problem, starts: int = 4) -> tuple[bytearray, int | None]:
     """Best greedy cover over several first stores (plus the plain greedy), then drop moves."""
     best_open = greedy_cover(p)
+    # local_search keeps each SKU's cost up to date, so its total is p.evaluate(best_open)
     best = local_search(p, best_open, swaps=False)
-    if best is not None:
-        best = p.evaluate(best_open)
     if p.max_open is not None and p.max_open - len(p.forced) < 1:
         return best_open, best
     if sum(best_open) - len(p.forced) < 3:
@@ -286,8 +321,6 @@ def multi_start(p: Problem, starts: int = 4) -> tuple[bytearray, int | None]:
             continue
         cand = greedy_cover(p, first=s)
         cost = local_search(p, cand, swaps=False, adds=False, max_rounds=3)
-        if cost is not None:
-            cost = p.evaluate(cand)
         if cost is not None and (best is None or cost < best):
             best, best_open = cost, cand
     return best_open, best
@@ -304,6 +337,5 @@ def solve_fast(
     is_open, cost = multi_start(p, starts=starts)
     if cost is None or sum(is_open) - len(p.forced) < 3:
         return is_open, cost  # one or two stores: the search settles the rest quickly
-    if local_search(p, is_open, max_evals=max_evals) is None:
-        return is_open, None
-    return is_open, p.evaluate(is_open)
+    # local_search keeps each SKU's cost up to date, so its total is p.evaluate(is_open)
+    return is_open, local_search(p, is_open, max_evals=max_evals)

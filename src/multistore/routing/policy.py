@@ -90,4 +90,31 @@ class RoutingPolicy(BaseModel):
                 code="routing.invalid_policy",
                 details={"errors": [{"field": "policy", "message": "not a mapping"}]},
             )
-        return cls(**dict(data))
+        items = dict(data)
+        key = _cache_key(items)
+        if key is None:
+            return cls(**items)
+        got = _LOADED.get(key)
+        if got is None:
+            got = cls(**items)
+            if len(_LOADED) >= _LOADED_LIMIT:
+                _LOADED.clear()
+            _LOADED[key] = got
+        return got
+
+
+_LOADED: dict[tuple[tuple[object, type, str], ...], RoutingPolicy] = {}
+"""Policies already loaded from plain mappings (policies are frozen, so they can be shared)."""
+_LOADED_LIMIT = 256
+_PLAIN = (str, int, bool, Decimal, type(None))
+
+
+def _cache_key(items: dict[Any, Any]) -> tuple[tuple[object, type, str], ...] | None:
+    """A key that tells apart every mapping of plain values (``None`` when not plain)."""
+    key = []
+    for k, v in items.items():
+        t = type(v)
+        if t not in _PLAIN or type(k) is not str:
+            return None
+        key.append((k, t, str(v)))
+    return tuple(key)

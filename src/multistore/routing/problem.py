@@ -23,6 +23,8 @@ class Problem:
     """An order reduced to integers for the solvers (see the module docstring)."""
 
     __slots__ = (
+        "_qmaps",
+        "_sku_sets",
         "amortised",
         "capacity",
         "const",
@@ -64,18 +66,18 @@ class Problem:
         self.dummy: int | None = None
         self.max_open: int | None = None
         self.weight = 1
+        self._sku_sets: list[set[int]] | None = None
+        self._qmaps: list[dict[int, int]] | None = None
 
     def evaluate(self, is_open: bytearray | list[int]) -> int | None:
         """Scaled objective of opening exactly the flagged stores; ``None`` when infeasible."""
         total = self.const
-        fs = self.fixed_scaled
-        for i in range(self.n):
-            if is_open[i]:
-                total += fs[i]
+        for f, o in zip(self.fixed_scaled, is_open, strict=False):
+            if o:
+                total += f
         dummy = self.dummy
-        demand = self.demand
-        for k, ent in enumerate(self.ent):
-            rem = demand[k]
+        for dem, ent in zip(self.demand, self.ent, strict=True):
+            rem = dem
             for c, i, q in ent:
                 if is_open[i]:
                     if q >= rem:
@@ -93,6 +95,20 @@ class Problem:
     def sku_sets(self) -> list[set[int]]:
         """Per store, the indices of the SKUs it can supply."""
         return [{k for k, _q, _c in items} for items in self.items]
+
+    def shared_sku_sets(self) -> list[set[int]]:
+        """:meth:`sku_sets`, computed once per problem; the caller must not mutate the sets."""
+        out = self._sku_sets
+        if out is None:
+            out = self._sku_sets = self.sku_sets()
+        return out
+
+    def qmaps(self) -> list[dict[int, int]]:
+        """Per store, SKU index -> usable units, computed once; the caller must not mutate them."""
+        out = self._qmaps
+        if out is None:
+            out = self._qmaps = [{k: q for k, q, _c in items} for items in self.items]
+        return out
 
     def unit_cost(self, r: int, sku: str) -> int:
         """Per-unit cost of ``sku`` from store ``r`` in nano-minor units (unscaled)."""
@@ -135,6 +151,7 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over the stores
     max_open: int | None,
     stock: Sequence[Mapping[str, int]] | None = None,
     free: frozenset[int] = frozenset(),
+    held: Sequence[Sequence[tuple[str, int]]] | None = None,
 ) -> Problem:
     """Build the integer problem.
 
@@ -150,6 +167,8 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over the stores
         max_open: Maximum number of stores opened (pinned ones included).
         stock: Per-store stock overriding the stores' own (network order).
         free: Network indices of stores already shipping: their fixed cost is sunk.
+        held: Optional, per store of ``indices``: its (sku, units) for every SKU of ``demand``
+            it stocks (other SKUs may be listed too), as the caller has already looked them up.
     """
     p = Problem()
     keys = []
@@ -181,6 +200,7 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over the stores
     capacity = p.capacity
     amortised = p.amortised
     no_sku_costs: dict[str, int] = {}
+    pen = penalty_nano
     for r, j in enumerate(order):
         ni = indices[j]
         s = stores[ni]
@@ -197,35 +217,59 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over the stores
             assert cost_model is not None
             fixed, unit, per_sku = terms_nano(cost_model, s, d)
         fixed_nano.append(fixed)
-        fs = r + 1 if ni in free else (fixed + penalty_nano) * weight + r + 1
+        fs = r + 1 if ni in free else (fixed + pen) * weight + r + 1
         fixed_scaled.append(fs)
         unit_nano.append((unit, per_sku))
         items: list[tuple[int, int, int]] = []
         cap = 0
-        held = s.stock_dict if stock is None else stock[ni]
         cw = unit * weight
-        if len(held) > n_skus:
+        if held is not None:
+            for sku, held_q in held[j]:
+                k = sku_index.get(sku, -1)
+                if k >= 0 and held_q > 0:
+                    dem = dem_of[k]
+                    q = held_q if held_q < dem else dem
+                    c = per_sku.get(sku, unit) * weight if per_sku else cw
+                    ent[k].append((c, r, q))
+                    items.append((k, q, c))
+                    cap += q
+            if len(items) > 1:
+                items.sort()
+            all_items.append(items)
+            capacity.append(cap)
+            amortised.append(fs // cap if cap else 0)
+            continue
+        stocked = s.stock_dict if stock is None else stock[ni]
+        if per_sku:
             for sku, k in lookup:
-                held_q = held.get(sku, 0)
+                held_q = stocked.get(sku, 0)
                 if held_q > 0:
                     dem = dem_of[k]
                     q = held_q if held_q < dem else dem
-                    c = per_sku.get(sku, unit) * weight if per_sku else cw
+                    c = per_sku.get(sku, unit) * weight
                     ent[k].append((c, r, q))
                     items.append((k, q, c))
                     cap += q
-        else:
-            for sku, held_q in held.items():
-                kk = sku_index.get(sku)
-                if kk is not None and held_q > 0:
-                    k = kk
+        elif len(stocked) > n_skus:
+            for sku, k in lookup:
+                held_q = stocked.get(sku, 0)
+                if held_q > 0:
                     dem = dem_of[k]
                     q = held_q if held_q < dem else dem
-                    c = per_sku.get(sku, unit) * weight if per_sku else cw
-                    ent[k].append((c, r, q))
-                    items.append((k, q, c))
+                    ent[k].append((cw, r, q))
+                    items.append((k, q, cw))
                     cap += q
-            items.sort()
+        else:
+            for sku, held_q in stocked.items():
+                k = sku_index.get(sku, -1)
+                if k >= 0 and held_q > 0:
+                    dem = dem_of[k]
+                    q = held_q if held_q < dem else dem
+                    ent[k].append((cw, r, q))
+                    items.append((k, q, cw))
+                    cap += q
+            if len(items) > 1:
+                items.sort()
         all_items.append(items)
         capacity.append(cap)
         amortised.append(fs // cap if cap else 0)

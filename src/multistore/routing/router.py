@@ -7,10 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import attrs
+from money.money import Money
 
 from multistore.geo import GeoPoint
 from multistore.money import from_minor, minor_per_major
-from multistore.routing.baselines import nearest_fill
 from multistore.routing.candidates import Eligibility, StoreNetwork
 from multistore.routing.cost import NANO, CostModel, LinearCostModel, round_shipment_cost
 from multistore.routing.errors import RoutingValidationError
@@ -38,6 +38,7 @@ class Context:
         "currency",
         "elig",
         "free",
+        "minors",
         "net",
         "penalty_nano",
         "pickup",
@@ -65,6 +66,7 @@ class Context:
         self.sku_holders: dict[str, int] = {}
         self.stock: Sequence[Mapping[str, int]] | None = None
         self.free: frozenset[int] = frozenset()
+        self.minors: list[int] | None = None
 
 
 def route(
@@ -197,16 +199,7 @@ def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the r
     linear = cost_model is None or isinstance(cost_model, LinearCostModel)
     ctx.cost_model = None if linear else cost_model
     ctx.currency = net.currency if cost_model is None else cost_model.currency
-    scale = minor_per_major(ctx.currency) * NANO
-    pen = policy.split_penalty * scale
-    if pen != pen.to_integral_value():
-        raise RoutingValidationError(
-            f"split_penalty {policy.split_penalty} is finer than the minor unit of "
-            f"{ctx.currency}; round it",
-            code="routing.invalid_policy",
-            details={"errors": [{"field": "split_penalty", "message": "too precise"}]},
-        )
-    ctx.penalty_nano = int(pen)
+    ctx.penalty_nano = _penalty_nano(policy.split_penalty, ctx.currency)
     stores = net.stores
     skus = {s for s, _ in req.lines}
     target = req.destination
@@ -227,9 +220,7 @@ def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the r
         ctx.pickup = home
         target = ps.location
     assert target is not None
-    view: Sequence[Mapping[str, int]] = (
-        stock if stock is not None else [s.stock_dict for s in stores]
-    )
+    view: Sequence[Mapping[str, int]] = stock if stock is not None else net.stock_view
     if home is not None and not policy.pickup_transfers:
         elig = Eligibility()
         if any(k in view[home] for k in skus):
@@ -279,17 +270,34 @@ def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the r
         )
     pinned = {sku for sku, _ in req.pins}
     demand: dict[str, int] = {}
+    # units and number of holders of each (unpinned) SKU among the stores taking part
+    avail_of = {sku: 0 for sku, _q in req.lines if sku not in pinned}
+    holders_of = dict(avail_of)
+    n_open = len(avail_of)
+    held: list[list[tuple[str, int]]] = []  # per store taking part, its stock of those SKUs
+    for i in indices:
+        v = view[i]
+        found: list[tuple[str, int]] = []
+        if len(v) <= n_open:
+            for sku, q in v.items():
+                if q and sku in avail_of:
+                    avail_of[sku] += q
+                    holders_of[sku] += 1
+                    found.append((sku, q))
+        else:
+            for sku in avail_of:
+                q = v.get(sku, 0)
+                if q:
+                    avail_of[sku] += q
+                    holders_of[sku] += 1
+                    found.append((sku, q))
+        held.append(found)
+    sku_holders = ctx.sku_holders
     for sku, qty in req.lines:
         if sku in pinned:
             continue
-        avail = 0
-        holders = 0
-        for i in indices:
-            q = view[i].get(sku, 0)
-            if q:
-                holders += 1
-                avail += q
-        ctx.sku_holders[sku] = holders
+        avail = avail_of[sku]
+        sku_holders[sku] = holders_of[sku]
         if avail < qty:
             ctx.short[sku] = qty - avail
             ctx.short_reason[sku] = (
@@ -312,8 +320,44 @@ def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the r
         max_open=policy.max_shipments,
         stock=stock,
         free=free,
+        held=held,
     )
     return ctx
+
+
+_PENALTY_CACHE: dict[tuple[str, Decimal], int] = {}
+_MONEY_CACHE: dict[tuple[int, str], Money] = {}
+_CACHE_LIMIT = 4096
+
+
+def _penalty_nano(penalty: Decimal, currency: str) -> int:
+    """The split penalty in nano-minor units (validated, cached per value and currency)."""
+    key = (currency, penalty)
+    got = _PENALTY_CACHE.get(key)
+    if got is not None:
+        return got
+    pen = penalty * (minor_per_major(currency) * NANO)
+    if pen != pen.to_integral_value():
+        raise RoutingValidationError(
+            f"split_penalty {penalty} is finer than the minor unit of {currency}; round it",
+            code="routing.invalid_policy",
+            details={"errors": [{"field": "split_penalty", "message": "too precise"}]},
+        )
+    if len(_PENALTY_CACHE) >= _CACHE_LIMIT:
+        _PENALTY_CACHE.clear()
+    got = _PENALTY_CACHE[key] = int(pen)
+    return got
+
+
+def _money(minor: int, currency: str) -> Money:
+    """``from_minor(minor, currency)``, memoised (Money values are immutable)."""
+    key = (minor, currency)
+    m = _MONEY_CACHE.get(key)
+    if m is None:
+        if len(_MONEY_CACHE) >= _CACHE_LIMIT:
+            _MONEY_CACHE.clear()
+        m = _MONEY_CACHE[key] = from_minor(minor, currency)
+    return m
 
 
 def _store_index(net: StoreNetwork, store_id: str, what: str) -> int:
@@ -354,7 +398,7 @@ def _infeasible(ctx: Context, why: str) -> RoutingPlan:
         request=ctx.request,
     )
     if ctx.policy.explain:
-        return _with_explanation(plan, explain(ctx=ctx, plan=plan, reason=why))
+        _set_explanation(plan, explain(ctx=ctx, plan=plan, reason=why))
     return plan
 
 
@@ -368,47 +412,73 @@ def shipments_of(ctx: Context, assignment: Assignment) -> tuple[list[Shipment], 
     Pinned units are added to their stores. Returns the shipments in rank order and the sum of
     their exact (unrounded) costs in nano-minor units.
     """
+    out, exact_total, _minors = _shipments(ctx, assignment)
+    return out, exact_total
+
+
+def _shipments(ctx: Context, assignment: Assignment) -> tuple[list[Shipment], int, list[int]]:
+    """:func:`shipments_of`, also returning each shipment's rounded cost in minor units."""
     p = ctx.problem
     cur = ctx.currency
-    order = {sku: n for n, (sku, _q) in enumerate(ctx.request.lines)}
     stores = ctx.net.stores
+    skus = p.skus
+    pinned_units = p.pinned_units
     per_store: dict[int, dict[str, int]] = {}
-    for r, pinned in p.pinned_units.items():
-        d = per_store.setdefault(r, {})
-        for sku, q in pinned:
-            d[sku] = d.get(sku, 0) + q
+    if pinned_units:
+        for r, pinned in pinned_units.items():
+            d = per_store.setdefault(r, {})
+            for sku, q in pinned:
+                d[sku] = d.get(sku, 0) + q
     for r, parts in assignment.items():
         d = per_store.setdefault(r, {})
         for k, t in parts:
-            sku = p.skus[k]
+            sku = skus[k]
             d[sku] = d.get(sku, 0) + t
+    order: dict[str, int] | None = None
     out: list[Shipment] = []
+    minors: list[int] = []
     exact_total = 0
+    pickup = ctx.pickup
+    fixed_nano = p.fixed_nano
+    unit_nano = p.unit_nano
     for r in sorted(per_store):
         lines = per_store[r]
         if not lines:
             continue
-        exact = p.fixed_nano[r] + sum(q * p.unit_cost(r, sku) for sku, q in lines.items())
+        unit, per_sku = unit_nano[r]
+        if per_sku:
+            exact = fixed_nano[r] + sum(q * per_sku.get(sku, unit) for sku, q in lines.items())
+        else:
+            exact = fixed_nano[r] + sum(q * unit for q in lines.values())
         exact_total += exact
         ni = p.net_index[r]
-        pinned_skus = tuple(sku for sku, _q in p.pinned_units.get(r, ()))
+        pinned_skus = tuple(sku for sku, _q in pinned_units[r]) if r in pinned_units else ()
+        if len(lines) > 1:
+            if order is None:
+                order = {sku: n for n, (sku, _q) in enumerate(ctx.request.lines)}
+            rank = order
+            plan_lines = tuple(
+                PlanLine(sku, q) for sku, q in sorted(lines.items(), key=lambda x: rank[x[0]])
+            )
+        else:
+            plan_lines = tuple(PlanLine(sku, q) for sku, q in lines.items())
+        minor = round_shipment_cost(exact)
+        minors.append(minor)
         out.append(
             Shipment(
                 store_id=stores[ni].store_id,
-                lines=tuple(
-                    PlanLine(sku, q) for sku, q in sorted(lines.items(), key=lambda x: order[x[0]])
-                ),
+                lines=plan_lines,
                 units=sum(lines.values()),
                 distance_km=p.dist_m[r] / 1000.0,
-                cost=from_minor(round_shipment_cost(exact), cur),
-                pickup=ni == ctx.pickup,
+                cost=_money(minor, cur),
+                pickup=ni == pickup,
                 pinned=pinned_skus,
             )
         )
-    return out, exact_total
+    return out, exact_total, minors
 
 
-def _build_plan(
+def _build_plan(  # noqa: PLR0912 - the plan's fields in the order they are derived
     ctx: Context,
     assignment: Assignment,
     short: list[int],
@@ -417,38 +487,44 @@ def _build_plan(
 ) -> RoutingPlan:
     p = ctx.problem
     cur = ctx.currency
-    shipments, exact_total = shipments_of(ctx, assignment)
+    shipments, exact_total, minors = _shipments(ctx, assignment)
     unfulfilled: list[UnfulfilledLine] = []
     short_by_sku = {p.skus[k]: s for k, s in enumerate(short) if s}
-    for sku, _qty in ctx.request.lines:
-        missing = ctx.short.get(sku, 0)
-        reasons = []
-        if missing:
-            reasons.append(ctx.short_reason[sku])
-        extra = short_by_sku.get(sku, 0)
-        if extra:
-            reasons.append(f"does not fit within {ctx.policy.max_shipments} shipment(s)")
-        if missing + extra:
-            unfulfilled.append(
-                UnfulfilledLine(sku=sku, quantity=missing + extra, reason="; ".join(reasons))
-            )
+    if ctx.short or short_by_sku:
+        for sku, _qty in ctx.request.lines:
+            missing = ctx.short.get(sku, 0)
+            reasons = []
+            if missing:
+                reasons.append(ctx.short_reason[sku])
+            extra = short_by_sku.get(sku, 0)
+            if extra:
+                reasons.append(f"does not fit within {ctx.policy.max_shipments} shipment(s)")
+            if missing + extra:
+                unfulfilled.append(
+                    UnfulfilledLine(sku=sku, quantity=missing + extra, reason="; ".join(reasons))
+                )
     count = len(shipments)
-    paid = sum(1 for s in shipments if ctx.net.index_of[s.store_id] not in ctx.free)
+    free = ctx.free
+    if free:
+        index_of = ctx.net.index_of
+        paid = sum(1 for s in shipments if index_of[s.store_id] not in free)
+    else:
+        paid = count
     penalty_minor = (ctx.penalty_nano // NANO) * max(0, paid - 1)
-    shipping = sum(round_shipment_cost_of(s) for s in shipments)
+    shipping = sum(minors)
     objective_exact = exact_total + ctx.penalty_nano * max(0, paid - 1)
     lower: int | None = None
     if result.proven:
         lower = objective_exact
-    elif result.lower_bound is not None and not short_by_sku and not ctx.free:
+    elif result.lower_bound is not None and not short_by_sku and not free:
         lower = min(objective_exact, max(0, result.lower_bound // p.weight - ctx.penalty_nano))
     gap: Decimal | None = None
     if lower is not None:
         gap = (
-            Decimal(0)
+            _ZERO
             if objective_exact == 0 or lower >= objective_exact
             else (Decimal(objective_exact - lower) / Decimal(objective_exact)).quantize(
-                Decimal("0.000001"), rounding=ROUND_HALF_UP
+                _GAP_QUANTUM, rounding=ROUND_HALF_UP
             )
         )
     if count == 0:
@@ -461,10 +537,10 @@ def _build_plan(
         status=status,
         shipments=tuple(shipments),
         unfulfilled=tuple(unfulfilled),
-        shipping_cost=from_minor(shipping, cur),
-        split_penalty=from_minor(penalty_minor, cur),
-        objective=from_minor(shipping + penalty_minor, cur),
-        lower_bound=None if lower is None else from_minor(lower // NANO, cur),
+        shipping_cost=_money(shipping, cur),
+        split_penalty=_money(penalty_minor, cur),
+        objective=_money(shipping + penalty_minor, cur),
+        lower_bound=None if lower is None else _money(lower // NANO, cur),
         gap=gap,
         optimal=result.proven,
         mode=mode,
@@ -473,8 +549,18 @@ def _build_plan(
         request=ctx.request,
     )
     if ctx.policy.explain:
-        return _with_explanation(plan, explain(ctx=ctx, plan=plan, reason=None))
+        ctx.minors = minors
+        _set_explanation(plan, explain(ctx=ctx, plan=plan, reason=None))
     return plan
+
+
+_ZERO = Decimal(0)
+_GAP_QUANTUM = Decimal("0.000001")
+
+
+def _set_explanation(plan: RoutingPlan, lines: tuple[str, ...]) -> None:
+    """Attach the explanation to a plan built here and not yet handed to anyone."""
+    object.__setattr__(plan, "explanation", lines)
 
 
 def round_shipment_cost_of(s: Shipment) -> int:
@@ -483,20 +569,42 @@ def round_shipment_cost_of(s: Shipment) -> int:
 
 
 def nearest_alternative(ctx: Context) -> tuple[list[str], int] | None:
-    """The nearest-store fill for the same order: (store ids, shipping cost in minor units)."""
+    """The nearest-store fill for the same order: (store ids, shipping cost in minor units).
+
+    Gives the same figures as pricing :func:`~multistore.routing.baselines.nearest_fill`: each
+    SKU is filled from the nearest stores holding it (ties by rank), visited here store by store.
+    """
     p = ctx.problem
-    assignment, short = nearest_fill(p)
-    if any(short):
+    rem = list(p.demand)
+    left = sum(1 for x in rem if x > 0)
+    skus = p.skus
+    items = p.items
+    unit_nano = p.unit_nano
+    exact_of: dict[int, int] = {}
+    for i in sorted(range(p.n), key=p.dist_m.__getitem__):
+        if not left:
+            break
+        unit, per_sku = unit_nano[i]
+        exact = 0
+        took = False
+        for k, q, _c in items[i]:
+            r = rem[k]
+            if r > 0:
+                t = q if q < r else r
+                exact += t * (per_sku.get(skus[k], unit) if per_sku else unit)
+                rem[k] = r - t
+                if t == r:
+                    left -= 1
+                took = True
+        if took:
+            exact_of[i] = p.fixed_nano[i] + exact
+    if left:
         return None
     total = 0
     ids: list[str] = []
     stores = ctx.net.stores
-    for r in sorted(assignment):
-        unit, per_sku = p.unit_nano[r]
-        exact = p.fixed_nano[r]
-        for k, t in assignment[r]:
-            exact += t * (per_sku.get(p.skus[k], unit) if per_sku else unit)
-        total += round_shipment_cost(exact)
+    for r in sorted(exact_of):
+        total += round_shipment_cost(exact_of[r])
         ids.append(stores[p.net_index[r]].store_id)
     return ids, total
 
