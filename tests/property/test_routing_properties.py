@@ -322,3 +322,33 @@ def test_zones_and_radius_are_respected(inst, limits, mode):
             assert sh.distance_km <= s.max_radius_km
         if s.zone is not None:
             assert shapely.contains_xy(s.zone, DEST.lon, DEST.lat)
+
+
+@given(
+    lat=st.floats(min_value=-60, max_value=60),
+    lon=st.floats(min_value=-170, max_value=170),
+    dlat=st.floats(min_value=-0.3, max_value=0.3),
+    dlon=st.floats(min_value=-0.3, max_value=0.3),
+    radius_km=st.floats(min_value=0.5, max_value=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_radius_admits_a_store_exactly_when_the_great_circle_distance_allows(
+    lat: float, lon: float, dlat: float, dlon: float, radius_km: float
+) -> None:
+    from multistore.geo import haversine_km
+
+    store_at = GeoPoint(lat, lon)
+    dest = GeoPoint(lat + dlat, lon + dlon)
+    distance = haversine_km(store_at, dest)
+    if abs(distance - radius_km) < 0.01:  # too close to the boundary for metre rounding
+        return
+    store = CandidateStore(
+        store_id="S1",
+        location=(lat, lon),
+        stock={"A": 1},
+        costs=ShipmentCosts(base="6", per_km="0.01", per_unit="0.2", per_unit_km="0.002"),
+        max_radius_km=radius_km,
+    )
+    plan = route(lines={"A": 1}, candidates=[store], destination=dest)
+    expected = "complete" if distance < radius_km else "unfulfilled"
+    assert expected == plan.status
