@@ -12,6 +12,12 @@ saving so far plus what every remaining promotion saves on list prices, which on
 prices fall) cannot beat the best found. :func:`brute_force` enumerates every valid selection
 and evaluates each from scratch; tests and the benchmark check that both agree.
 
+A lane's outcome depends only on the amounts, shipping fees, cap headroom and points at its
+entry, so the search memoises lane evaluations by that fingerprint (equal states reached by
+different branches share them), and in an ``all`` lane keeps the state after each ordered
+prefix of promotions, so subsets sharing a prefix apply it once. Bounds and lane subsets are
+memoised on what they depend on. None of this changes which states are compared or counted.
+
 The winner has the largest saving (``max_saving``) or the smallest (``min_saving``); ties go
 to the selection with fewer promotions, then to the lexicographically smallest sorted ids.
 """
@@ -29,9 +35,11 @@ from multistore.pricing.lanes import (
     Part,
     Prepared,
     State,
+    apply_best,
     apply_lane,
+    apply_one,
+    initial_parts,
     initial_state,
-    parts_of,
 )
 from multistore.pricing.promotions import BuyXGetY, Coupon, FlashSale, PointsRedemption
 from multistore.pricing.stacking import LanePolicy, StackingPolicy
@@ -83,20 +91,6 @@ def is_optional(c: Candidate) -> bool:
 def _key(objective: str, saving: int, chosen: Sequence[Candidate]) -> tuple[int, int, list[str]]:
     sign = -1 if objective == "max_saving" else 1
     return (sign * saving, len(chosen), sorted(c.promo.id for c in chosen))
-
-
-def _split(
-    candidates: Sequence[Candidate],
-) -> tuple[list[Candidate], list[Candidate]]:
-    """Return (forced, choices): automatic promotions without conflicts are forced."""
-    forced: list[Candidate] = []
-    choices: list[Candidate] = []
-    for c in candidates:
-        if not is_optional(c) and not any(conflicts(c, o) for o in candidates if o is not c):
-            forced.append(c)
-        else:
-            choices.append(c)
-    return forced, choices
 
 
 def _evaluate(prep: Prepared, policy: StackingPolicy, chosen: Sequence[Candidate]) -> State:
@@ -190,7 +184,6 @@ def _upper_bounds(
     Savings only shrink as earlier lanes lower the prices (thresholds get harder, percentages
     apply to less, fixed prices save less), so these bound what the candidate can save later.
     """
-    state = initial_state(prep)
     bounds: dict[str, dict[str, tuple[int, int]]] = {}
     for c in candidates:
         p = c.promo
@@ -205,7 +198,7 @@ def _upper_bounds(
             bounds[p.id] = {f"#{i}": (prep.list_amounts[i], 0) for i in c.lines}
             continue
         per_key: dict[str, tuple[int, int]] = {}
-        for part in parts_of(c, state, prep.list_amounts, prep, []):
+        for part in initial_parts(c, prep)[0]:
             goods = part.total if part.weights else 0
             ship = sum(part.shipping.values())
             g0, s0 = per_key.get(part.key, (0, 0))
@@ -246,6 +239,55 @@ def _lane_bound(
     return goods + sum(g for g, _ in grouped.values()), ship + sum(s for _, s in grouped.values())
 
 
+_Fingerprint = tuple[tuple[int, ...], tuple[tuple[str, int], ...], int | None, int]
+"""What a lane's outcome depends on: line amounts, shipping, cap headroom, points left."""
+
+
+class _LaneMemo:
+    """Outcomes of one lane entered with one state, as deltas (new effects, misses, saving).
+
+    A lane's result depends only on the entry state's amounts, shipping, headroom and points,
+    never on the effects or misses before it, so equal entry states share one memo. In an
+    ``all`` lane the promotions apply one after another in a fixed order, so the state after
+    each ordered prefix is kept and subsets sharing a prefix evaluate it once.
+    """
+
+    __slots__ = ("base", "entry", "lane", "parts", "results")
+
+    def __init__(self, lane: LanePolicy, entry: Sequence[int], base: State) -> None:
+        self.lane = lane
+        self.entry = entry
+        self.base = base
+        self.results: dict[tuple[str, ...], State] = {(): base}
+        self.parts: dict[str, tuple[list[Part], list[Miss]]] = {}
+
+    def evaluate(self, chosen: Sequence[Candidate], prep: Prepared) -> State:
+        """The delta state after applying ``chosen`` (same as :func:`apply_lane`); do not mutate."""
+        ordered = sorted(chosen, key=lambda c: c.order)
+        key = tuple(c.promo.id for c in ordered)
+        got = self.results.get(key)
+        if got is not None:
+            return got
+        if self.lane.mode != "all":
+            got = self.base.copy()
+            apply_best(got, self.entry, ordered, prep, self.parts)
+            self.results[key] = got
+            return got
+        k = len(key) - 1
+        while key[:k] not in self.results:
+            k -= 1
+        got = self.results[key[:k]]
+        for m in range(k, len(key)):
+            got = got.copy()
+            apply_one(got, ordered[m], self.entry, prep)
+            self.results[key[: m + 1]] = got
+        return got
+
+
+_PRECOMPUTE_CHOICES = 10
+"""Lanes with at most this many choices list their conflict-free combinations once."""
+
+
 class _Search:
     """State of one depth-first search over lanes (see :func:`search`)."""
 
@@ -254,7 +296,10 @@ class _Search:
     ) -> None:
         self.prep = prep
         self.policy = policy
-        forced, choices = _split(candidates)
+        self.enemies = _enemies(candidates)
+        # Automatic promotions that conflict with nothing are forced; the rest are choices.
+        forced = [c for c in candidates if not is_optional(c) and not self.enemies[c.promo.id]]
+        choices = [c for c in candidates if is_optional(c) or self.enemies[c.promo.id]]
         self.forced = forced
         self.automatic = [c for c in choices if not is_optional(c)]
         self.exhaustive = True
@@ -264,25 +309,52 @@ class _Search:
         self.choices_by_lane = [[c for c in choices if c.lane == ln.name] for ln in self.lanes]
         self.maximize = policy.objective == "max_saving"
         self.bounds = _upper_bounds(prep, candidates) if self.maximize else {}
-        self.enemies = _enemies(candidates)
         self.later_ids = [
             {c.promo.id for lane_c in self.choices_by_lane[j + 1 :] for c in lane_c}
             for j in range(len(self.lanes))
         ]
         self.best: tuple[tuple[int, int, list[str]], tuple[Candidate, ...], State] | None = None
         self.evaluated = 0
+        # Memos (exact: each value depends only on its key).
+        # Ids whose presence in a selection can change the subsets of lane j: the enemies of
+        # the choices of lane j and later lanes. Memo keys keep only these.
+        n_lanes = len(self.lanes)
+        self.subset_rel = [
+            frozenset().union(
+                *(
+                    self.enemies[c.promo.id]
+                    for k in range(j, n_lanes)
+                    for c in self.choices_by_lane[k]
+                )
+            )
+            for j in range(n_lanes)
+        ]
+        # Forced and optional candidates of lane j and later, in the order bounds visit them.
+        self.from_lane = [
+            [c for k in range(j, n_lanes) for c in self.forced_by_lane[k] + self.choices_by_lane[k]]
+            for j in range(n_lanes)
+        ]
+        self.combos: dict[int, list[tuple[tuple[Candidate, ...], frozenset[str]]]] = {}
+        self.subset_memo: dict[tuple[int, frozenset[str]], list[list[Candidate]]] = {}
+        self.bound_memo: dict[tuple[int, tuple[str, ...]], tuple[int, int]] = {}
+        self.lane_memo: dict[tuple[int, _Fingerprint], _LaneMemo] = {}
 
     def subsets(self, j: int, chosen: Sequence[Candidate]) -> list[list[Candidate]]:
         """Subsets of lane ``j``'s choices that can still end in a valid selection."""
+        chosen_ids = frozenset(c.promo.id for c in chosen) & self.subset_rel[j]
+        key = (j, chosen_ids)
+        got = self.subset_memo.get(key)
+        if got is None:
+            got = self.subset_memo[key] = self._subsets(j, chosen_ids)
+        return got
+
+    def _subsets(self, j: int, chosen_ids: frozenset[str]) -> list[list[Candidate]]:
         enemies = self.enemies
-        chosen_ids = {c.promo.id for c in chosen}
         pool = [c for c in self.choices_by_lane[j] if not enemies[c.promo.id] & chosen_ids]
+        pool_ids = frozenset(c.promo.id for c in pool)
         out: list[list[Candidate]] = []
-        for r in range(len(pool) + 1):
-            for combo in itertools.combinations(pool, r):
-                ids = {c.promo.id for c in combo}
-                if any(enemies[c.promo.id] & ids for c in combo):
-                    continue
+        for combo, ids in self._combos(j, pool):
+            if ids <= pool_ids:
                 taken = chosen_ids | ids
                 # An automatic promotion left out must be excluded by something chosen now or
                 # by a later-lane promotion that can still be chosen.
@@ -299,6 +371,29 @@ class _Search:
                     out.append(list(combo))
         return out
 
+    def _combos(
+        self, j: int, pool: Sequence[Candidate]
+    ) -> list[tuple[tuple[Candidate, ...], frozenset[str]]]:
+        """Conflict-free combinations of ``pool`` (in ``itertools.combinations`` order).
+
+        For lanes with few choices, those of all the lane's choices are listed once and the
+        caller keeps the ones inside ``pool``: same combinations, same order (by size, then by
+        position). Lanes with many choices enumerate ``pool`` itself each time.
+        """
+        small = len(self.choices_by_lane[j]) <= _PRECOMPUTE_CHOICES
+        if small and j in self.combos:
+            return self.combos[j]
+        out: list[tuple[tuple[Candidate, ...], frozenset[str]]] = []
+        source = self.choices_by_lane[j] if small else pool
+        for r in range(len(source) + 1):
+            for combo in itertools.combinations(source, r):
+                ids = frozenset(c.promo.id for c in combo)
+                if not any(self.enemies[c.promo.id] & ids for c in combo):
+                    out.append((combo, ids))
+        if small:
+            self.combos[j] = out
+        return out
+
     def bound(self, j: int, state: State, chosen: Sequence[Candidate]) -> int:
         """Upper bound of the saving of any completion of ``chosen`` from lane ``j`` on.
 
@@ -306,14 +401,15 @@ class _Search:
         combines with little does not inflate the bound of everything it would exclude.
         """
         chosen_ids = frozenset(c.promo.id for c in chosen)
-        remaining = [
-            c
-            for k in range(j, len(self.lanes))
-            for c in self.forced_by_lane[k] + self.choices_by_lane[k]
-            if not self.enemies[c.promo.id] & chosen_ids
-        ]
-        restricted = [c.promo.id for c in remaining if c.promo.combines_with is not None][:4]
-        goods, ship = self._bound_split(j, remaining, chosen_ids, restricted)
+        remaining = [c for c in self.from_lane[j] if not self.enemies[c.promo.id] & chosen_ids]
+        # The split depends only on which promotions remain: memoise on their ids.
+        key = (j, tuple(c.promo.id for c in remaining))
+        split = self.bound_memo.get(key)
+        if split is None:
+            restricted = [c.promo.id for c in remaining if c.promo.combines_with is not None][:4]
+            split = self._bound_split(j, remaining, chosen_ids, restricted)
+            self.bound_memo[key] = split
+        goods, ship = split
         goods = min(goods, sum(state.amounts) - sum(self.prep.floors))
         if state.headroom is not None:
             goods = min(goods, state.headroom)
@@ -354,6 +450,29 @@ class _Search:
         fewest = len(chosen) + sum(len(f) for f in self.forced_by_lane[j:])
         return fewest > best_count
 
+    def _memo(self, j: int, state: State) -> _LaneMemo:
+        """The memo of lane ``j`` entered with ``state``'s amounts (shared by equal states)."""
+        fp: _Fingerprint = (
+            tuple(state.amounts),
+            tuple(state.shipping.items()),
+            state.headroom,
+            state.points_left,
+        )
+        memo = self.lane_memo.get((j, fp))
+        if memo is None:
+            lane = self.lanes[j]
+            entry = self.prep.list_amounts if lane.threshold_base == "before" else fp[0]
+            base = State(
+                amounts=list(fp[0]),
+                shipping=dict(state.shipping),
+                headroom=state.headroom,
+                points_left=state.points_left,
+                effects=[],
+                misses=[],
+            )
+            memo = self.lane_memo[(j, fp)] = _LaneMemo(lane, entry, base)
+        return memo
+
     def visit(self, j: int, state: State, chosen: list[Candidate]) -> None:
         """Explore lane ``j`` onwards from ``state``."""
         if j == len(self.lanes):
@@ -366,11 +485,18 @@ class _Search:
         if self.maximize and self.best is not None and self._dominated(j, state, chosen):
             return
         children: list[tuple[State, list[Candidate]]] = []
-        cache: dict[str, tuple[list[Part], list[Miss]]] = {}
+        memo = self._memo(j, state)
         for subset in self.subsets(j, chosen):
             lane_chosen = self.forced_by_lane[j] + subset
-            nxt = apply_lane(
-                state=state, lane=self.lanes[j], chosen=lane_chosen, prep=self.prep, cache=cache
+            delta = memo.evaluate(lane_chosen, self.prep)
+            nxt = State(
+                amounts=list(delta.amounts),
+                shipping=dict(delta.shipping),
+                headroom=delta.headroom,
+                points_left=delta.points_left,
+                effects=state.effects + delta.effects,
+                misses=state.misses + delta.misses,
+                saving=state.saving + delta.saving,
             )
             self.evaluated += 1
             children.append((nxt, chosen + lane_chosen))
@@ -393,7 +519,14 @@ def search(*, prep: Prepared, policy: StackingPolicy, candidates: Sequence[Candi
     result as not exhaustive.
     """
     run = _Search(prep, policy, candidates)
-    run.visit(0, initial_state(prep), [])
+    start = initial_state(prep)
+    if run.lanes and run.lanes[0].mode == "best":
+        # The first lane starts from list prices: its parts are those already computed.
+        memo = run._memo(0, start)
+        for c in candidates:
+            if c.lane == run.lanes[0].name:
+                memo.parts[c.promo.id] = initial_parts(c, prep)
+    run.visit(0, start, [])
     if run.best is None:
         # Only reachable when the greedy fallback broke maximality; apply the forced ones.
         chosen = tuple(run.forced)

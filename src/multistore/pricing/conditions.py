@@ -63,6 +63,32 @@ def line_in_scope(scope: Scope, line: CartLine, cart: Cart) -> bool:
     return scope.brands is None or line.brand in scope.brands
 
 
+def _lines_in_scope(scope: Scope, cart: Cart) -> list[int]:
+    """Indexes of the lines :func:`line_in_scope` accepts, with the scope's lists as sets."""
+    stores = None if scope.stores is None else frozenset(scope.stores)
+    regions = None if scope.regions is None else frozenset(scope.regions)
+    skus = None if scope.skus is None else frozenset(scope.skus)
+    categories = None if scope.categories is None else frozenset(scope.categories)
+    brands = None if scope.brands is None else frozenset(scope.brands)
+    excluded = frozenset(scope.exclude_skus)
+    if not excluded and stores is regions is skus is categories is brands is None:
+        return list(range(len(cart.lines)))
+    store_regions = cart.store_regions
+    out: list[int] = []
+    for i, line in enumerate(cart.lines):
+        if (
+            line.sku in excluded
+            or (stores is not None and line.store_id not in stores)
+            or (regions is not None and store_regions.get(line.store_id) not in regions)
+            or (skus is not None and line.sku not in skus)
+            or (categories is not None and line.category not in categories)
+            or (brands is not None and line.brand not in brands)
+        ):
+            continue
+        out.append(i)
+    return out
+
+
 def flash_sale_allowance(promo: FlashSale, context: PricingContext) -> int:
     """Units this member may still buy at the flash-sale price (quota and per-member limit)."""
     remaining = context.usage.remaining.get(promo.id, promo.quota)
@@ -148,9 +174,7 @@ def check_eligibility(*, promotion: Promotion, cart: Cart, context: PricingConte
     problem = _context_problem(promotion, context) or _type_problem(promotion, context)
     if problem is not None:
         return problem
-    lines: Sequence[int] = [
-        i for i, line in enumerate(cart.lines) if line_in_scope(promotion.scope, line, cart)
-    ]
+    lines: Sequence[int] = _lines_in_scope(promotion.scope, cart)
     if isinstance(promotion, MemberPrice):
         lines = [i for i in lines if cart.lines[i].sku in promotion.prices]
     if isinstance(promotion, ShippingDiscount) and not any(

@@ -16,7 +16,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -35,7 +35,7 @@ from multistore.pricing.errors import (
     UnknownCouponCodeError,
 )
 from multistore.pricing.explain import format_minor, lane_title
-from multistore.pricing.lanes import Candidate, Miss, Prepared, initial_state, parts_of, prepare
+from multistore.pricing.lanes import Candidate, Effect, Miss, Prepared, initial_parts, prepare
 from multistore.pricing.promotions import Coupon, Promotion, PromotionBase, load_promotions
 from multistore.pricing.stacking import DEFAULT_POLICY, StackingPolicy, load_policy
 
@@ -260,6 +260,11 @@ def _collect(
     lanes = {lane.name for lane in policy.lanes}
     candidates: list[Candidate] = []
     rejected: list[NotApplied] = []
+    # Position of each line in line-id order (ids are unique), to sort eligible lines by id.
+    by_id = sorted(range(len(cart.lines)), key=lambda i: cart.lines[i].line_id)
+    rank = [0] * len(by_id)
+    for pos, i in enumerate(by_id):
+        rank[i] = pos
     for p in sorted(promotions, key=lambda p: (p.priority, p.id)):
         lane = p.effective_lane()
         if lane not in lanes:
@@ -272,7 +277,7 @@ def _collect(
             if elig.code != "no_code":
                 rejected.append(NotApplied(p.id, p.label(), elig.code, elig.reason))
             continue
-        ordered = tuple(sorted(elig.lines, key=lambda i: cart.lines[i].line_id))
+        ordered = tuple(sorted(elig.lines, key=rank.__getitem__))
         candidates.append(
             Candidate(
                 promo=p,
@@ -302,8 +307,7 @@ def _shortfall_text(miss: Miss, prep: Prepared) -> str:
 def _not_chosen_reason(
     c: Candidate, chosen: Sequence[Candidate], prep: Prepared
 ) -> tuple[str, str]:
-    misses: list[Miss] = []
-    parts = parts_of(c, initial_state(prep), prep.list_amounts, prep, misses)
+    parts, misses = initial_parts(c, prep)
     need = [m for m in misses if m.code == "threshold_not_met"]
     if need and not parts:
         label = need[0].label or c.promo.label()
@@ -337,6 +341,38 @@ def _miss_reason(miss: Miss, prep: Prepared) -> tuple[str, str]:
     return "no_saving", "saves nothing on these prices"
 
 
+def _label(labels: dict[str, str], promo: Promotion) -> str:
+    """``promo.label()``, computed once per promotion id in ``labels``."""
+    name = labels.get(promo.id)
+    if name is None:
+        name = labels[promo.id] = promo.label()
+    return name
+
+
+def _misses_by_promotion(misses: Sequence[Miss]) -> dict[str, list[Miss]]:
+    """Each promotion's misses other than ``next_tier``, in order."""
+    out: dict[str, list[Miss]] = {}
+    for m in misses:
+        if m.code != "next_tier":
+            out.setdefault(m.candidate.promo.id, []).append(m)
+    return out
+
+
+def _add_adjustments(
+    e: Effect,
+    name: str,
+    as_money: Callable[[int], Money],
+    line_adj: list[list[Adjustment]],
+    ship_adj: dict[str, list[Adjustment]],
+) -> None:
+    """Append the adjustments of one effect to its lines (in line order) and shipping fees."""
+    pid, lane = e.candidate.promo.id, e.candidate.lane
+    for i, amount in sorted(e.lines.items()):
+        line_adj[i].append(Adjustment(pid, name, lane, as_money(amount)))
+    for store, amount in e.shipping.items():
+        ship_adj[store].append(Adjustment(pid, name, lane, as_money(amount)))
+
+
 def _build(
     *,
     cart: Cart,
@@ -362,12 +398,10 @@ def _build(
     units: dict[str, list[str]] = {}
     points: dict[str, int] = {}
     order: list[Candidate] = []
+    labels: dict[str, str] = {}
     for e in state.effects:
         p = e.candidate.promo
-        for i, amount in sorted(e.lines.items()):
-            line_adj[i].append(Adjustment(p.id, p.label(), e.candidate.lane, as_money(amount)))
-        for store, amount in e.shipping.items():
-            ship_adj[store].append(Adjustment(p.id, p.label(), e.candidate.lane, as_money(amount)))
+        _add_adjustments(e, _label(labels, p), as_money, line_adj, ship_adj)
         if p.id not in totals:
             order.append(e.candidate)
             totals[p.id] = 0
@@ -387,7 +421,7 @@ def _build(
     applied = tuple(
         AppliedPromotion(
             promotion_id=c.promo.id,
-            name=c.promo.label(),
+            name=labels[c.promo.id],
             lane=c.lane,
             amount=as_money(totals[c.promo.id]),
             units=tuple(units[c.promo.id]),
@@ -397,6 +431,7 @@ def _build(
         for c in order
     )
     chosen_ids = {c.promo.id for c in sel.chosen}
+    own_misses = _misses_by_promotion(state.misses)
     not_applied = list(rejected)
     for c in candidates:
         pid = c.promo.id
@@ -405,13 +440,13 @@ def _build(
         if pid not in chosen_ids:
             code, reason = _not_chosen_reason(c, sel.chosen, prep)
         else:
-            own = [m for m in state.misses if m.candidate.promo.id == pid and m.code != "next_tier"]
+            own = own_misses.get(pid, [])
             code, reason = (
                 _miss_reason(own[0], prep)
                 if own
                 else ("no_saving", "saves nothing on these prices")
             )
-        not_applied.append(NotApplied(pid, c.promo.label(), code, reason))
+        not_applied.append(NotApplied(pid, _label(labels, c.promo), code, reason))
     hints = _hints(prep, policy, state.misses)
     lines = tuple(
         PricedLine(

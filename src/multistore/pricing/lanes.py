@@ -41,7 +41,19 @@ from multistore.pricing.promotions import (
 )
 from multistore.pricing.stacking import DiscountCap, LanePolicy
 
-__all__ = ["Candidate", "Effect", "Miss", "Part", "Prepared", "State", "apply_lane", "prepare"]
+__all__ = [
+    "Candidate",
+    "Effect",
+    "Miss",
+    "Part",
+    "Prepared",
+    "State",
+    "apply_best",
+    "apply_lane",
+    "apply_one",
+    "initial_parts",
+    "prepare",
+]
 
 ITEM_TYPES = (
     PercentOff,
@@ -90,6 +102,8 @@ class Prepared:
     shipping: Mapping[str, int]
     headroom: int | None
     cache: dict[str, list[tuple[str, list[int]]]] = attrs.field(factory=dict, eq=False)
+    initial: dict[str, tuple[list[Part], list[Miss]]] = attrs.field(factory=dict, eq=False)
+    """Memo of :func:`initial_parts` by promotion id (ids are unique within one call)."""
 
 
 def prepare(*, cart: Cart, context: PricingContext, cap: DiscountCap | None) -> Prepared:
@@ -446,13 +460,16 @@ def _order_parts(
     parts: list[Part] = []
     level = getattr(c.promo, "level", "store")
     for key, idx in _groups(c, prep, level):
-        base = sum(base_amounts[i] for i in idx)
-        cur = sum(amounts[i] for i in idx)
+        now = list(map(amounts.__getitem__, idx))
+        base = sum(now) if base_amounts is amounts else sum(map(base_amounts.__getitem__, idx))
+        cur = sum(now)
         total, miss = _order_total(c, key, idx, base=base, cur=cur, prep=prep)
         if miss is not None:
             misses.append(miss)
         if total > 0:
-            parts.append(Part(key=key, total=min(total, cur), weights={i: amounts[i] for i in idx}))
+            parts.append(
+                Part(key=key, total=min(total, cur), weights=dict(zip(idx, now, strict=True)))
+            )
     if isinstance(c.promo, Coupon) and len(parts) > 1:
         # One redemption per order: a store-level coupon goes to the store it saves most in
         # (ties: the smallest store id).
@@ -464,13 +481,15 @@ def _order_parts(
 def _points_parts(c: Candidate, amounts: Sequence[int], prep: Prepared, state: State) -> list[Part]:
     p = c.promo
     assert isinstance(p, PointsRedemption)
-    cur = sum(amounts[i] for i in c.lines)
+    now = list(map(amounts.__getitem__, c.lines))
+    cur = sum(now)
     by_points = state.points_left * prep.scale // p.points_per_unit
-    by_share = int(Fraction(cur) * Fraction(p.max_percent) / 100)
+    num, den = _ratio(p.max_percent)
+    by_share = cur * num // den  # int(Fraction(cur) * max_percent / 100) for cur >= 0
     total = min(by_points, by_share)
     if total <= 0:
         return []
-    return [Part(key="*", total=total, weights={i: amounts[i] for i in c.lines})]
+    return [Part(key="*", total=total, weights=dict(zip(c.lines, now, strict=True)))]
 
 
 def _shipping_parts(
@@ -515,6 +534,19 @@ def parts_of(
     return _order_parts(c, state.amounts, entry, prep, misses)
 
 
+def initial_parts(c: Candidate, prep: Prepared) -> tuple[list[Part], list[Miss]]:
+    """What ``c`` would save on list prices, with its misses (memoised; do not mutate).
+
+    The same as :func:`parts_of` on :func:`initial_state` with the list amounts as entry.
+    """
+    got = prep.initial.get(c.promo.id)
+    if got is None:
+        misses: list[Miss] = []
+        got = (parts_of(c, initial_state(prep), prep.list_amounts, prep, misses), misses)
+        prep.initial[c.promo.id] = got
+    return got
+
+
 def _take_shipping(part: Part, state: State) -> dict[str, int]:
     shipping: dict[str, int] = {}
     for store, amount in part.shipping.items():
@@ -540,17 +572,20 @@ def apply_part(c: Candidate, part: Part, state: State, prep: Prepared) -> Effect
             state.amounts[i] -= take
     elif part.weights:
         idx = list(part.weights)  # built in line-id order by every producer
-        caps = [max(0, state.amounts[i] - prep.floors[i]) for i in idx]
+        weights = list(part.weights.values())
+        amounts = state.amounts
+        floors = prep.floors
+        caps = [max(0, amounts[i] - floors[i]) for i in idx]
         total = part.total
         if state.headroom is not None:
             total = min(total, state.headroom)
         if part.exact:
-            caps = [min(cap, part.weights[i]) for cap, i in zip(caps, idx, strict=True)]
-        split = allocate_capped(total=total, weights=[part.weights[i] for i in idx], caps=caps)
+            caps = [min(cap, w) for cap, w in zip(caps, weights, strict=True)]
+        split = allocate_capped(total=total, weights=weights, caps=caps)
         for i, amount in zip(idx, split, strict=True):
             if amount:
                 lines[i] = amount
-                state.amounts[i] -= amount
+                amounts[i] -= amount
         if state.headroom is not None:
             state.headroom -= sum(split)
     shipping = _take_shipping(part, state)
@@ -588,20 +623,25 @@ def apply_lane(
     ordered = sorted(chosen, key=lambda c: c.order)
     if lane.mode == "all":
         for c in ordered:
-            misses: list[Miss] = []
-            parts = parts_of(c, new, entry, prep, misses)
-            new.misses.extend(misses)
-            for part in parts:
-                if apply_part(c, part, new, prep) is None:
-                    new.misses.append(Miss(c, part.key, "capped"))
-            if not parts and not misses:
-                new.misses.append(Miss(c, "*", "no_saving"))
+            apply_one(new, c, entry, prep)
         return new
-    _apply_best(new, entry, ordered, prep, cache)
+    apply_best(new, entry, ordered, prep, cache)
     return new
 
 
-def _apply_best(
+def apply_one(state: State, c: Candidate, entry: Sequence[int], prep: Prepared) -> None:
+    """Apply one promotion of an ``all`` lane to ``state`` in place (thresholds on ``entry``)."""
+    misses: list[Miss] = []
+    parts = parts_of(c, state, entry, prep, misses)
+    state.misses.extend(misses)
+    for part in parts:
+        if apply_part(c, part, state, prep) is None:
+            state.misses.append(Miss(c, part.key, "capped"))
+    if not parts and not misses:
+        state.misses.append(Miss(c, "*", "no_saving"))
+
+
+def apply_best(
     new: State,
     entry: Sequence[int],
     ordered: Sequence[Candidate],
