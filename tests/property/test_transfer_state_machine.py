@@ -143,6 +143,16 @@ class TransferMachine(RuleBasedStateMachine):
         self.expires[key] = self.clock.now() + TTL
         return multiple(key)
 
+    @rule(key=keys)
+    def reserve_again_is_idempotent(self, key: str) -> None:
+        if key not in self.active:
+            return
+        lines = self.active[key]
+        again = self.ms.inventory.reserve(
+            actor=SYSTEM_ACTOR, key=key, lines=[(s, k, q) for (s, k), q in lines.items()]
+        )
+        assert key == again.key
+
     @rule(key=consumes(keys))
     def commit(self, key: str) -> None:
         if key not in self.active:
