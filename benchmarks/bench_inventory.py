@@ -21,6 +21,17 @@ Subjects, all in the same run, with the same driver (sqlite3 / psycopg 3) and wo
 * ``baseline: raw conditional UPDATE``: one ``UPDATE ... WHERE on_hand - reserved >= q`` per
   reservation in autocommit, nothing else: the practical limit.
 
+In the cases above the workers are threads of this one Python process, so on PostgreSQL every
+subject is also capped by the GIL (the client CPU per reservation differs between subjects), and
+the figures partly measure Python rather than the database. The **PostgreSQL, 32 processes**
+cases repeat throughput and last units with every subject alike run by 32 worker *processes*
+(``forkserver`` start method; each process opens its own storage via ``create_storage(url)`` or
+its own psycopg connection and warms up with two reservations and one short attempt, all outside
+the timed window, because spawned workers start cold): a start barrier, a fixed number of
+attempts per process (the same for every subject), a time cap, and rows, stock and holds reset
+(and vacuumed) before each subject, so every subject starts from an identical data set; the
+last-units case uses the same 4 hot rows for every subject and the same independent recount.
+
 The baselines live in their own SQLite file / PostgreSQL schema. The PostgreSQL part uses
 ``MULTISTORE_TEST_POSTGRES_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
 and is skipped with a note when the server cannot be reached.
@@ -28,7 +39,9 @@ and is skipped with a note when the server cannot be reached.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import queue
 import random
 import sqlite3
 import tempfile
@@ -545,6 +558,322 @@ def _postgres(scale: float) -> list[Row]:
             storage.close()
 
 
+# --- PostgreSQL with one process per worker -----------------------------------------------------
+
+PROCESSES = 32
+PROCESS_HOT = [f"HOT-P-{i}" for i in range(HOT_ROWS)]
+_WORKER_MODULE = "benchmarks.bench_inventory"
+WARM_UP = 2
+"""Reservations each process makes (plus one that is short) before the data set is reset."""
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One round for one worker process (pickled to it through its queue)."""
+
+    subject: str
+    tag: str
+    pairs: list[Pair]
+    quantities: tuple[int, int]
+    attempts: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one worker process reports after a round."""
+
+    worker: int
+    held: int
+    short: int
+    errors: int
+    attempts: int
+    started: float
+    ended: float
+    first_error: str
+
+
+def _open_subject(
+    subject: str, state: dict[str, Any], ours: str, base: str
+) -> tuple[Attempt, Callable[[], None]]:
+    """Open this process's connection(s) for ``subject``; return the attempt and its closer."""
+    if subject in ("svc", "repo"):
+        if "storage" not in state:
+            state["storage"] = create_storage(
+                PG_URL, schema=ours, migrate=False, pool_size=1, max_overflow=1
+            )
+            state["ms"] = _facade(state["storage"])
+        storage: SqlStorage = state["storage"]
+        with storage.engine.connect() as conn:  # open the pooled connection before the gate
+            conn.exec_driver_sql("SELECT 1")
+        made = _service_attempt(state["ms"]) if subject == "svc" else _repository_attempt(storage)
+        return made, storage.engine.dispose
+    import psycopg  # noqa: PLC0415 - optional driver
+
+    dsn = parse_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def connect() -> Any:
+        conn = psycopg.connect(dsn, autocommit=True)
+        conn.execute(f'SET search_path TO "{base}"')
+        return conn
+
+    baselines = Baselines(connect, dialect="postgresql")
+    factory = {"naive": baselines.naive, "lock": baselines.locking, "raw": baselines.raw_update}
+    return factory[subject](), baselines.close_all
+
+
+def _pg_process_worker(
+    n: int, ours: str, base: str, tasks: Any, results: Any, gate: Any
+) -> None:  # pragma: no cover - runs in a child process
+    """Body of one worker process: run each task it receives until it receives ``None``."""
+    state: dict[str, Any] = {}
+    while True:
+        task: _Task | None = tasks.get()
+        if task is None:
+            break
+        held = short = errors = done = 0
+        first_error = ""
+        close: Callable[[], None] = lambda: None  # noqa: E731
+        attempt: Attempt | None = None
+        try:
+            attempt, close = _open_subject(task.subject, state, ours, base)
+            for i, pair in enumerate(task.pairs[n % len(task.pairs) :][:WARM_UP]):
+                attempt(f"warm-{task.tag}-{n}-{i}", pair, 1)
+            attempt(f"warm-{task.tag}-{n}-short", task.pairs[0], 10**12)
+        except Exception as exc:
+            first_error = f"setup: {exc!r}"
+        gate.wait(timeout=120)  # warmed up; the parent now resets the data set
+        gate.wait(timeout=120)  # go
+        started = time.monotonic()
+        if attempt is not None:
+            rng = random.Random(f"{task.tag}-{n}")
+            deadline = started + task.seconds
+            for i in range(task.attempts):
+                if time.monotonic() >= deadline:
+                    break
+                pair = rng.choice(task.pairs)
+                done += 1
+                try:
+                    if attempt(f"{task.tag}-{n}-{i}", pair, rng.randint(*task.quantities)):
+                        held += 1
+                    else:
+                        short += 1
+                except Exception as exc:
+                    errors += 1
+                    first_error = first_error or repr(exc)
+        ended = time.monotonic()
+        try:
+            close()
+        except Exception as exc:
+            first_error = first_error or f"close: {exc!r}"
+        results.put(_Outcome(n, held, short, errors, done, started, ended, first_error))
+    if "storage" in state:
+        state["storage"].close()
+
+
+class _ProcessPool:
+    """``PROCESSES`` long-lived worker processes that run one round per subject together."""
+
+    def __init__(self, workers: int, *, ours: str, base: str) -> None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([_WORKER_MODULE])
+        self.workers = workers
+        self._results = ctx.Queue()
+        self._gate = ctx.Barrier(workers + 1)
+        self._tasks = [ctx.Queue() for _ in range(workers)]
+        self._procs = [
+            ctx.Process(
+                target=_pg_process_worker,
+                args=(n, ours, base, self._tasks[n], self._results, self._gate),
+                daemon=True,
+            )
+            for n in range(workers)
+        ]
+        for proc in self._procs:
+            proc.start()
+
+    def run(self, task: _Task, *, reset: Callable[[], None]) -> tuple[Tally, int]:
+        """Give every process ``task``; wait for all; their summed tally and attempts made.
+
+        The processes open their connections and warm up; then ``reset`` restores the data
+        set while they wait at the gate; then they all start together.
+        """
+        for q in self._tasks:
+            q.put(task)
+        self._gate.wait(timeout=120)
+        reset()
+        self._gate.wait(timeout=120)
+        outcomes: list[_Outcome] = []
+        give_up = time.monotonic() + task.seconds + 120
+        while len(outcomes) < self.workers:
+            try:
+                outcomes.append(self._results.get(timeout=1.0))
+            except queue.Empty:
+                dead = sum(not proc.is_alive() for proc in self._procs)
+                if dead or time.monotonic() > give_up:
+                    raise RuntimeError(
+                        f"[{task.tag}] {len(outcomes)} of {self.workers} worker processes "
+                        f"reported ({dead} exited)"
+                    ) from None
+        errors = [o.first_error for o in outcomes if o.first_error]
+        if errors:
+            print(f"  [{task.tag}] first error: {errors[0]}")
+        tally = Tally(
+            held=sum(o.held for o in outcomes),
+            short=sum(o.short for o in outcomes),
+            errors=sum(o.errors for o in outcomes),
+            seconds=max(o.ended for o in outcomes) - min(o.started for o in outcomes),
+        )
+        return tally, sum(o.attempts for o in outcomes)
+
+    def close(self) -> None:
+        """Stop the processes (politely, then by terminating the ones still running)."""
+        for q in self._tasks:
+            q.put(None)
+        for proc in self._procs:
+            proc.join(timeout=10)
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=5)
+
+
+def _reset_ours(storage: SqlStorage) -> None:
+    """Drop every hold and set reserved back to 0, then vacuum: the seeded state again."""
+    with storage.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM reservation_lines")
+        conn.exec_driver_sql("DELETE FROM reservations")
+        conn.exec_driver_sql("UPDATE stock_levels SET reserved = 0 WHERE reserved <> 0")
+    with storage.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE stock_levels, reservations, reservation_lines")
+
+
+def _reset_baselines(baselines: Baselines) -> None:
+    """Drop every hold and set reserved back to 0, then vacuum: the seeded state again."""
+    conn = baselines.connect()
+    conn.execute("TRUNCATE bench_holds")
+    conn.execute("UPDATE bench_levels SET reserved = 0 WHERE reserved <> 0")
+    conn.execute("VACUUM ANALYZE bench_levels, bench_holds")
+    baselines.close_all()
+
+
+def _measure_processes(
+    *, scale: float, pool: _ProcessPool, storage: SqlStorage, baselines: Baselines
+) -> list[Row]:
+    workers = pool.workers
+    attempts = max(10, int(60 * scale))
+    cap = max(1.0, 2.5 * scale)
+    hot_attempts = max(4, int(15 * max(scale, 0.25)))
+    subjects = [
+        ("svc", "multistore service (ms.inventory.reserve)"),
+        ("repo", "multistore repository (uow.stock.reserve)"),
+        ("naive", "baseline: naive read-then-write"),
+        ("lock", "baseline: SELECT ... FOR UPDATE"),
+        ("raw", "baseline: raw conditional UPDATE (practical limit)"),
+    ]
+    ours = {"svc", "repo"}
+
+    def round_(task: _Task) -> tuple[Tally, int]:
+        if task.subject in ours:
+            return pool.run(task, reset=lambda: _reset_ours(storage))
+        return pool.run(task, reset=lambda: _reset_baselines(baselines))
+
+    rows: list[Row] = []
+    spreads = [
+        (f"{len(PAIRS)} rows (little contention)", PAIRS),
+        (f"{HOT_SPREAD} hot rows (heavy contention)", PAIRS[:HOT_SPREAD]),
+    ]
+    for label, universe in spreads:
+        case = (
+            f"PostgreSQL, {workers} processes, {label}, 1-unit holds, "
+            f"{attempts} tries per process (cap {cap:g}s)"
+        )
+        rates: dict[str, float] = {}
+        results: dict[str, tuple[Tally, int]] = {}
+        for name, _ in subjects:
+            task = _Task(name, f"PGP-{len(universe)}-{name}", universe, (1, 1), attempts, cap)
+            results[name] = round_(task)
+            tally = results[name][0]
+            rates[name] = tally.held / tally.seconds if tally.seconds else 0.0
+        lock_rate, raw_rate = rates["lock"], rates["raw"]
+        for name, subject in subjects:
+            tally, tried = results[name]
+            rows.append(
+                Row(
+                    case=case,
+                    subject=subject,
+                    metrics={
+                        "reservations/s": rates[name],
+                        "tries": tried,
+                        "held": tally.held,
+                        "errors": tally.errors,
+                        "x FOR UPDATE": rates[name] / lock_rate if lock_rate else 0.0,
+                        "% of raw UPDATE": 100.0 * rates[name] / raw_rate if raw_rate else 0.0,
+                    },
+                    note=""
+                    if tried == workers * attempts
+                    else f"{cap:g}s cap reached after {tried} of {workers * attempts} tries",
+                )
+            )
+    hot_case = (
+        f"PostgreSQL, {workers} processes, last units: {hot_attempts} tries per process of "
+        f"1-2 units on the same {HOT_ROWS} rows of {HOT_UNITS} for every subject"
+    )
+    hot_pairs = [(STORES[0], k) for k in PROCESS_HOT]
+    for name, subject in subjects:
+        tally, _ = round_(_Task(name, f"PGP-hot-{name}", hot_pairs, (1, 2), hot_attempts, 8.0))
+        over = (
+            _oversold_ours(storage, PROCESS_HOT)
+            if name in ours
+            else baselines.oversold(PROCESS_HOT)
+        )
+        baselines.close_all()
+        rows.append(
+            Row(
+                case=hot_case,
+                subject=subject,
+                metrics={
+                    "held": tally.held,
+                    "short": tally.short,
+                    "errors": tally.errors,
+                    "oversold units": over,
+                },
+            )
+        )
+    return rows
+
+
+def _postgres_processes(scale: float) -> list[Row]:
+    try:
+        import psycopg  # noqa: PLC0415 - optional driver
+
+        dsn = parse_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+        psycopg.connect(dsn, connect_timeout=3).close()
+    except Exception:
+        return []  # the thread-based part already reported the skip
+    with _pg_schemas() as (ours, base):
+        storage = create_storage(PG_URL, schema=ours, pool_size=2, max_overflow=2)
+
+        def connect() -> Any:
+            conn = psycopg.connect(dsn, autocommit=True)
+            conn.execute(f'SET search_path TO "{base}"')
+            return conn
+
+        baselines = Baselines(connect, dialect="postgresql")
+        pool: _ProcessPool | None = None
+        try:
+            _seed_ours(_facade(storage), PROCESS_HOT)
+            baselines.setup(PROCESS_HOT)
+            baselines.close_all()
+            pool = _ProcessPool(PROCESSES, ours=ours, base=base)
+            return _measure_processes(scale=scale, pool=pool, storage=storage, baselines=baselines)
+        finally:
+            if pool is not None:
+                pool.close()
+            baselines.close_all()
+            storage.close()
+
+
 def run(scale: float) -> list[Row]:
-    """Measure SQLite (16 threads) and PostgreSQL (32 workers) against the baselines."""
-    return _sqlite(scale) + _postgres(scale)
+    """Measure SQLite (16 threads), PostgreSQL (32 threads, then 32 processes) vs the baselines."""
+    return _sqlite(scale) + _postgres(scale) + _postgres_processes(scale)
