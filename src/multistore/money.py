@@ -93,7 +93,7 @@ def minor_per_major(cur: str | Currency) -> int:
     return int(10**places)
 
 
-def _reject_float(value: object, what: str) -> None:
+def _refuse_float_input(value: object, what: str) -> None:
     if isinstance(value, float):
         raise FloatMoneyError(
             f"{what} must not be a float ({value!r}); pass a str, int or Decimal such as "
@@ -117,7 +117,7 @@ def money(amount: str | int | Decimal, cur: str | Currency = "CNY") -> Money:
         >>> money("12.30", "CNY").amount
         Decimal('12.30')
     """
-    _reject_float(amount, "amount")
+    _refuse_float_input(amount, "amount")
     c = currency(cur)
     if isinstance(amount, bool) or not isinstance(amount, str | int | Decimal):
         raise ValidationError(
@@ -168,7 +168,7 @@ def zero(cur: str | Currency = "CNY") -> Money:
 
 
 def _require_money(value: object, what: str = "value") -> Money:
-    _reject_float(value, what)
+    _refuse_float_input(value, what)
     if not isinstance(value, Money):
         raise ValidationError(
             f"{what} must be a Money, got {type(value).__name__}; build one with "
@@ -196,7 +196,7 @@ def from_minor(n: int, cur: str | Currency) -> Money:
         FloatMoneyError: when ``n`` is a float.
         ValidationError: when ``n`` is not an int.
     """
-    _reject_float(n, "minor units")
+    _refuse_float_input(n, "minor units")
     if isinstance(n, bool) or not isinstance(n, int):
         raise ValidationError(
             f"minor units must be an int, got {type(n).__name__}", code="money.invalid_amount"
@@ -284,7 +284,7 @@ def round_minor(value: Decimal | Fraction | int, rounding: str = ROUND_HALF_UP) 
         >>> round_minor(Fraction(5, 2)), round_minor(Fraction(-5, 2)), round_minor(Decimal("2.4"))
         (3, -3, 2)
     """
-    _reject_float(value, "value")
+    _refuse_float_input(value, "value")
     if isinstance(value, int):
         return value
     if isinstance(value, Decimal):
@@ -324,7 +324,7 @@ def _integer_weights(weights: Sequence[Weight]) -> list[int]:
     ints: list[int] = []
     fractions: list[Fraction] | None = None
     for i, w in enumerate(weights):
-        _reject_float(w, f"weight #{i}")
+        _refuse_float_input(w, f"weight #{i}")
         if isinstance(w, bool) or not isinstance(w, int | Decimal):
             raise ValidationError(
                 f"weight #{i} must be an int or Decimal, got {type(w).__name__}",
@@ -373,7 +373,7 @@ def allocate_minor(total: int, weights: Sequence[Weight]) -> list[int]:
         >>> allocate_minor(-10, [1, 1, 1])
         [-4, -3, -3]
     """
-    _reject_float(total, "total")
+    _refuse_float_input(total, "total")
     if isinstance(total, bool) or not isinstance(total, int):
         raise ValidationError(
             f"total must be an int of minor units, got {type(total).__name__}",

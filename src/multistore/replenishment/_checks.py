@@ -140,6 +140,22 @@ def cost_amount(value: object, what: str, *, positive: bool = True) -> Decimal:
     return amount
 
 
+def cost_coefficient(value: object, what: str) -> float:
+    """Return a positive cost parameter as a coefficient of the continuous inventory formulas.
+
+    EOQ, the newsvendor and the (s, S) / (r, Q) approximations are real-valued optimisations:
+    their cost parameters enter square roots and ratios, and what comes out is a quantity or an
+    expected-cost estimate, never an amount that is booked or paid. The parameter is validated
+    exactly first (:func:`cost_amount`: Money or Decimal, never a float); amounts that are booked
+    (purchase-order values, transfer costs) stay in integer minor units elsewhere.
+
+    Raises:
+        FloatMoneyError: for a float.
+        InvalidCostError: for a non-positive or non-money value.
+    """
+    return float(cost_amount(value, what))
+
+
 def series(values: Sequence[float], what: str = "demand history") -> Sequence[float]:
     """Return the history unchanged after rejecting an empty, negative, NaN or infinite one."""
     if isinstance(values, str | bytes):

@@ -230,8 +230,8 @@ def eoq(*, demand_rate: float, order_cost: Cost, holding_cost: Cost) -> EOQResul
         NegativeDemandError: for a negative demand rate.
     """
     lam = _checks.demand_mean(demand_rate, "demand rate")
-    k = float(_checks.cost_amount(order_cost, "order cost"))
-    h = float(_checks.cost_amount(holding_cost, "holding cost"))
+    k = _checks.cost_coefficient(order_cost, "order cost")
+    h = _checks.cost_coefficient(holding_cost, "holding cost")
     q = math.sqrt(2.0 * k * lam / h)
     return EOQResult(quantity=q, cost=q * h)
 
@@ -263,8 +263,8 @@ def newsvendor_normal(
     """
     d = _checks.demand_mean(demand_mean)
     sd = _checks.non_negative(demand_std, "demand standard deviation")
-    h = float(_checks.cost_amount(holding_cost, "holding cost"))
-    p = float(_checks.cost_amount(stockout_cost, "stockout cost"))
+    h = _checks.cost_coefficient(holding_cost, "holding cost")
+    p = _checks.cost_coefficient(stockout_cost, "stockout cost")
     periods = _checks.lead_time_std(lead_time, "lead time") + 1.0
     mu, sigma = d * periods, sd * math.sqrt(periods)
     alpha = p / (p + h)
@@ -309,9 +309,9 @@ def ss_power_approximation(
             "the power approximation needs a positive demand mean and standard deviation",
             details={"field": "demand_mean" if d <= 0 else "demand_std"},
         )
-    h = float(_checks.cost_amount(holding_cost, "holding cost"))
-    p = float(_checks.cost_amount(stockout_cost, "stockout cost"))
-    k = float(_checks.cost_amount(order_cost, "order cost"))
+    h = _checks.cost_coefficient(holding_cost, "holding cost")
+    p = _checks.cost_coefficient(stockout_cost, "stockout cost")
+    k = _checks.cost_coefficient(order_cost, "order cost")
     periods = _checks.lead_time_std(lead_time, "lead time") + 1.0
     mu_l, sigma_l = d * periods, sd * math.sqrt(periods)
     q = 1.30 * d**0.494 * (k / h) ** 0.506 * (1.0 + (sigma_l / d) ** 2) ** 0.116
@@ -350,8 +350,8 @@ def rq_eoq_ss(
     d = _checks.demand_mean(demand_mean)
     sd = _checks.non_negative(demand_std, "demand standard deviation")
     lt = _checks.lead_time(lead_time)
-    h = float(_checks.cost_amount(holding_cost, "holding cost"))
-    p = float(_checks.cost_amount(stockout_cost, "stockout cost"))
+    h = _checks.cost_coefficient(holding_cost, "holding cost")
+    p = _checks.cost_coefficient(stockout_cost, "stockout cost")
     q = eoq(demand_rate=d, order_cost=order_cost, holding_cost=holding_cost).quantity
     z = normal.ppf(p / (p + h))
     return RQPolicy(reorder_point=d * lt + z * sd * math.sqrt(lt), order_quantity=q)
