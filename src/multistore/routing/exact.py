@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from itertools import accumulate
 
-from multistore.routing.problem import Problem
+from multistore.routing.problem import Problem, opening_saving
 
 __all__ = ["SearchResult", "solve_exact"]
 
@@ -555,7 +555,7 @@ class _Search:
                 total += v
         return out, total
 
-    def _branch_improving(self, lb: int) -> None:  # noqa: PLR0912 - hot loop
+    def _branch_improving(self, lb: int) -> None:
         """At a covered node, branch on stores whose opening could pay for itself."""
         p = self.p
         state = self.state
@@ -575,15 +575,7 @@ class _Search:
         for j in range(p.n):
             if state[j]:
                 continue
-            saving = 0
-            for k, q, c in p.items[j]:
-                left = q
-                for c2, t in reversed(used[k]):
-                    if c2 <= c or left == 0:
-                        break
-                    x = t if t < left else left
-                    saving += x * (c2 - c)
-                    left -= x
+            saving = opening_saving(p, j, used)
             if saving > p.fixed_scaled[j]:
                 gains.append((p.fixed_scaled[j] - saving, j))
         if not gains:

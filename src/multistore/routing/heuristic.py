@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from multistore.routing.problem import Problem
+from multistore.routing.problem import Problem, opening_saving
 
 __all__ = ["greedy_cover", "local_search", "solve_fast"]
 
@@ -158,17 +158,7 @@ def local_search(  # noqa: PLR0912, PLR0915 - moves share state; one frame for s
             for j in range(n):
                 if is_open[j]:
                     continue
-                # could opening j save more than its fixed cost? (see _may_save)
-                saving = 0
-                for k, q, c in items[j]:
-                    left = q
-                    for c2, t in reversed(used[k]):
-                        if c2 <= c or left == 0:
-                            break
-                        x = t if t < left else left
-                        saving += x * (c2 - c)
-                        left -= x
-                if saving <= fs[j]:
+                if opening_saving(p, j, used) <= fs[j]:
                     continue
                 is_open[j] = 1
                 res = delta([k for k, _q, _c in items[j]])
@@ -276,20 +266,6 @@ def _used_units(p: Problem, is_open: bytearray) -> list[list[tuple[int, int]]]:
             used.append((dummy, rem))
         out.append(used)
     return out
-
-
-def _may_save(p: Problem, j: int, used: list[list[tuple[int, int]]]) -> bool:
-    """Cheap test: could opening ``j`` save more than its fixed cost?"""
-    saving = 0
-    for k, q, c in p.items[j]:
-        left = q
-        for c2, t in reversed(used[k]):
-            if c2 <= c or left == 0:
-                break
-            x = t if t < left else left
-            saving += x * (c2 - c)
-            left -= x
-    return saving > p.fixed_scaled[j]
 
 
 def _seeds(p: Problem, count: int) -> list[int]:

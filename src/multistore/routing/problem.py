@@ -290,3 +290,22 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over the stores
         )
         p.dummy = top + 1
     return p
+
+
+def opening_saving(p: Problem, j: int, used: list[list[tuple[int, int]]]) -> int:
+    """What opening store ``j`` would save on the units now assigned, in scaled cost units.
+
+    ``used[k]`` lists ``(unit cost, units)`` of SKU ``k`` from the open stores, cheapest first;
+    store ``j`` takes over the dearest units it can serve more cheaply, up to its stock. Opening
+    ``j`` pays off only if this exceeds its fixed cost ``p.fixed_scaled[j]``.
+    """
+    saving = 0
+    for k, q, c in p.items[j]:
+        left = q
+        for c2, t in reversed(used[k]):
+            if c2 <= c or left == 0:
+                break
+            x = t if t < left else left
+            saving += x * (c2 - c)
+            left -= x
+    return saving
