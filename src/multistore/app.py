@@ -29,6 +29,7 @@ from multistore.ports.content_review import ContentReviewer
 from multistore.ports.events import EventBus
 from multistore.ports.security import AuditEntry, Authorizer
 from multistore.ports.storage import Storage, UnitOfWork
+from multistore.replenishment.service import ReplenishmentService
 from multistore.security.audit_chain import first_break
 from multistore.security.rbac import RoleBasedAuthorizer
 from multistore.services.context import ServiceContext
@@ -70,6 +71,7 @@ class Multistore:
         inventory: :class:`~multistore.inventory.service.InventoryService`.
         orders: :class:`~multistore.orders.service.OrderService`.
         members: :class:`~multistore.members.service.MemberService`.
+        replenishment: :class:`~multistore.replenishment.service.ReplenishmentService`.
         events: The event bus; subscribe handlers here, then call :meth:`relay_events`.
         audit: Read access to the audit log.
         context: The ports the services share (for building further services).
@@ -86,6 +88,7 @@ class Multistore:
         self.inventory = InventoryService(context)
         self.orders = OrderService(context)
         self.members = MemberService(context)
+        self.replenishment = ReplenishmentService(context)
         self._closed = False
 
     def unit_of_work(self) -> UnitOfWork:

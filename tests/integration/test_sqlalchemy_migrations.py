@@ -37,6 +37,7 @@ TABLES = {
     "orders",
     "outbox",
     "products",
+    "reorder_points",
     "reservation_lines",
     "reservations",
     "skus",

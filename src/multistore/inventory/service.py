@@ -24,8 +24,10 @@ from multistore.inventory.model import (
     Transfer,
     TransferStatus,
 )
+from multistore.ports.replenishment import ReorderPointRepository
 from multistore.ports.security import Actor, Scope
 from multistore.ports.storage import UnitOfWork
+from multistore.replenishment.service import below_reorder_point_event
 from multistore.services.context import Outcome, ServiceContext
 from multistore.services.scopes import (
     sku_not_found,
@@ -215,7 +217,10 @@ class InventoryService:
             payload = {**_level_payload(level), "kind": kind.value, "quantity": quantity}
             return Outcome(
                 level,
-                [("stock.moved", f"stock:{store_id}/{sku}", payload)],
+                [
+                    ("stock.moved", f"stock:{store_id}/{sku}", payload),
+                    *_reorder_alerts(uow, [(level, quantity)]),
+                ],
                 {"kind": kind.value, "quantity": quantity, "reference": reference},
             )
 
@@ -401,7 +406,17 @@ class InventoryService:
                 "lines": _lines_payload(after),
                 "levels": [_level_payload(level) for level in levels.values()],
             }
-            return Outcome(after, [(event_type, f"reservation:{key}", payload)])
+            events: list[tuple[str, str, Mapping[str, object]]] = [
+                (event_type, f"reservation:{key}", payload)
+            ]
+            if committing:
+                sold: dict[tuple[str, str], int] = {}
+                for x in after.lines:
+                    sold[(x.store_id, x.sku)] = sold.get((x.store_id, x.sku), 0) - x.quantity
+                events += _reorder_alerts(
+                    uow, [(levels[pair], delta) for pair, delta in sold.items() if pair in levels]
+                )
+            return Outcome(after, events)
 
         return self._ctx.run(
             actor=actor,
@@ -565,7 +580,10 @@ class InventoryService:
             payload = {**_transfer_payload(stored), "levels": [_level_payload(level)]}
             return Outcome(
                 stored,
-                [("stock.transfer_shipped", f"transfer:{stored.id}", payload)],
+                [
+                    ("stock.transfer_shipped", f"transfer:{stored.id}", payload),
+                    *_reorder_alerts(uow, [(level, -stored.quantity)]),
+                ],
                 _transfer_payload(stored),
             )
 
@@ -686,6 +704,32 @@ class InventoryService:
             NotFoundError: ``stock.reservation_not_found``.
         """
         return self._ctx.read(lambda uow: uow.stock.get_reservation(key))
+
+
+def _reorder_alerts(
+    uow: UnitOfWork, changes: Sequence[tuple[StockLevel, int]]
+) -> list[tuple[str, str, Mapping[str, object]]]:
+    """Below-reorder-point events for the pairs whose on hand just crossed down to their point.
+
+    ``changes`` holds each pair's level after the change and the signed change of on hand.
+    A rise cannot cross down, so only drops cost a lookup: one keyed read of the stored point
+    (none at all on a storage without reorder points). The event is written in the caller's
+    unit of work, so it exists exactly when the stock change committed, once per crossing.
+    """
+    drops = [(level, delta) for level, delta in changes if delta < 0]
+    points: ReorderPointRepository | None = getattr(uow, "reorder_points", None) if drops else None
+    if points is None:
+        return []
+    events: list[tuple[str, str, Mapping[str, object]]] = []
+    for level, delta in drops:
+        point = points.get(level.store_id, level.sku)
+        if point is not None and point.is_crossed(
+            before=level.on_hand - delta, after=level.on_hand
+        ):
+            events.append(
+                below_reorder_point_event(point, on_hand=level.on_hand, cause="stock_change")
+            )
+    return events
 
 
 def _transfer_payload(transfer: Transfer) -> dict[str, object]:

@@ -42,6 +42,7 @@ DEFAULT_ROLES: Mapping[str, frozenset[str]] = {
         {
             "stores.*",
             "inventory.*",
+            "replenishment.*",
             "orders.*",
             "members.*",
             "payments.*",
@@ -53,6 +54,7 @@ DEFAULT_ROLES: Mapping[str, frozenset[str]] = {
         {
             "stores.update",
             "inventory.*",
+            "replenishment.*",
             "orders.*",
             "members.*",
             "payments.*",

@@ -12,6 +12,7 @@ from multistore.inventory.model import Reservation, StockLevel, StockMovement, T
 from multistore.members.model import Member
 from multistore.orders.model import Order
 from multistore.ports.events import OutboxRecord
+from multistore.ports.replenishment import ReorderPoint
 from multistore.ports.security import AuditEntry
 from multistore.stores.model import Store
 
@@ -47,6 +48,7 @@ class MemoryState:
     outbox: dict[int, OutboxRecord] = field(default_factory=dict)
     outbox_ids: dict[str, int] = field(default_factory=dict)
     outbox_unpublished: dict[int, int] = field(default_factory=dict)
+    reorder_points: dict[Pair, ReorderPoint] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
 
 
@@ -156,6 +158,7 @@ class Transaction:
         self.outbox = Overlay(state.outbox)
         self.outbox_ids = Overlay(state.outbox_ids)
         self.outbox_unpublished = Overlay(state.outbox_unpublished)
+        self.reorder_points = Overlay(state.reorder_points)
         self.audit: list[AuditEntry] = []
 
     def _overlays(self) -> tuple[Overlay[Any, Any], ...]:
@@ -180,6 +183,7 @@ class Transaction:
             self.outbox,
             self.outbox_ids,
             self.outbox_unpublished,
+            self.reorder_points,
         )
 
     def apply(self) -> None:

@@ -16,6 +16,10 @@ from multistore.adapters.memory._state import MemoryState, Transaction
 from multistore.adapters.memory.assortment import MemoryAssortmentRepository
 from multistore.adapters.memory.audit import MemoryAuditLog
 from multistore.adapters.memory.outbox import MemoryOutbox
+from multistore.adapters.memory.replenishment import (
+    MemoryReorderPointRepository,
+    MemorySalesHistory,
+)
 from multistore.adapters.memory.repositories import (
     MemoryMemberRepository,
     MemoryOrderRepository,
@@ -25,6 +29,7 @@ from multistore.adapters.memory.repositories import (
 )
 from multistore.errors import StorageError, TransientStorageError
 from multistore.ports.events import Outbox
+from multistore.ports.replenishment import ReorderPointRepository, SalesHistory
 from multistore.ports.security import AuditLog
 from multistore.ports.storage import (
     AssortmentRepository,
@@ -106,6 +111,10 @@ class MemoryUnitOfWork:
         self.members: MemberRepository = MemoryMemberRepository(self._transaction)
         self.outbox: Outbox = MemoryOutbox(self._transaction)
         self.audit: AuditLog = MemoryAuditLog(self._transaction)
+        self.sales_history: SalesHistory = MemorySalesHistory(self._transaction)
+        self.reorder_points: ReorderPointRepository = MemoryReorderPointRepository(
+            self._transaction
+        )
 
     def _transaction(self) -> Transaction:
         if self._current is None:

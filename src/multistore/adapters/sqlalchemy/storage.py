@@ -33,6 +33,10 @@ from multistore.adapters.sqlalchemy.engine import EngineSettings, build_engine
 from multistore.adapters.sqlalchemy.errors import is_transient, translate, translating
 from multistore.adapters.sqlalchemy.migrate import migrate as run_migrations
 from multistore.adapters.sqlalchemy.outbox import SqlAuditLog, SqlOutbox
+from multistore.adapters.sqlalchemy.replenishment import (
+    SqlReorderPointRepository,
+    SqlSalesHistory,
+)
 from multistore.adapters.sqlalchemy.repositories import (
     SqlMemberRepository,
     SqlOrderRepository,
@@ -43,6 +47,7 @@ from multistore.adapters.sqlalchemy.repositories import (
 from multistore.adapters.sqlalchemy.transfers import SqlStockWithTransfersRepository
 from multistore.errors import StorageError, TransientStorageError, ValidationError
 from multistore.ports.events import Outbox
+from multistore.ports.replenishment import ReorderPointRepository, SalesHistory
 from multistore.ports.security import AuditLog
 from multistore.ports.storage import (
     AssortmentRepository,
@@ -115,6 +120,8 @@ class SqlUnitOfWork:
         members: Members (PII encrypted).
         outbox: Transactional outbox.
         audit: Hash-chained audit log.
+        sales_history: Daily sales from the ledger (replenishment).
+        reorder_points: Reorder points per (store, sku) (replenishment).
     """
 
     def __init__(self, storage: SqlStorage, *, read_only: bool = False) -> None:
@@ -132,6 +139,8 @@ class SqlUnitOfWork:
         self.members: MemberRepository = SqlMemberRepository(self)
         self.outbox: Outbox = SqlOutbox(self)
         self.audit: AuditLog = SqlAuditLog(self)
+        self.sales_history: SalesHistory = SqlSalesHistory(self)
+        self.reorder_points: ReorderPointRepository = SqlReorderPointRepository(self)
 
     @property
     def dialect(self) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "orders",
     "outbox",
     "products",
+    "reorder_points",
     "reservation_lines",
     "reservations",
     "settings",
@@ -366,3 +367,23 @@ stock_quotas = Table(
     CheckConstraint("units >= 0", name="units_not_negative"),
 )
 """Units ring-fenced per channel; they are counted in ``stock_levels.reserved``."""
+
+reorder_points = Table(
+    "reorder_points",
+    metadata,
+    Column("store_id", String(), nullable=False),
+    Column("sku", String(), nullable=False),
+    Column("reorder_point", Double(), nullable=False),
+    Column("order_up_to", Double(), nullable=False),
+    Column("safety_stock", Double(), nullable=False),
+    Column("demand_mean", Double(), nullable=False),
+    Column("policy", String(), nullable=False),
+    Column("forecaster", String(), nullable=False),
+    Column("computed_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("store_id", "sku"),
+    CheckConstraint("reorder_point >= 0", name="reorder_point_not_negative"),
+    CheckConstraint("order_up_to >= reorder_point", name="order_up_to_not_below"),
+    CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
+    Index(None, "sku"),
+)
+"""Replenishment levels per (store, sku); the stock path reads one row by key after a change."""

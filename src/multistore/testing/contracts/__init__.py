@@ -24,6 +24,7 @@ from multistore.testing.contracts.members import MemberRepositoryContract
 from multistore.testing.contracts.orders import OrderRepositoryContract
 from multistore.testing.contracts.outbox import OutboxContract
 from multistore.testing.contracts.quotas import QuotaContract
+from multistore.testing.contracts.replenishment import ReplenishmentContract
 from multistore.testing.contracts.stock import StockRepositoryContract
 from multistore.testing.contracts.stores import StoreRepositoryContract
 from multistore.testing.contracts.transfers import TransferContract
@@ -38,6 +39,7 @@ __all__ = [
     "OutboxContract",
     "ProductRepositoryContract",
     "QuotaContract",
+    "ReplenishmentContract",
     "StockRepositoryContract",
     "StorageContract",
     "StoreRepositoryContract",
@@ -58,5 +60,6 @@ class StorageContract(
     OutboxContract,
     AuditLogContract,
     UnitOfWorkContract,
+    ReplenishmentContract,
 ):
     """Every storage contract at once: what a complete storage adapter must pass."""

@@ -1,0 +1,247 @@
+"""The SQL sales history and reorder points (ports in :mod:`multistore.ports.replenishment`).
+
+Daily sales come from **one** ``GROUP BY`` over ``stock_movements`` joined to
+``stock_levels``: the day bucket is the movement time shifted by the requested whole-minute UTC
+offset and cut to a date (``date(occurred_at, '+480 minutes')`` on SQLite,
+``CAST((occurred_at AT TIME ZONE 'UTC') + INTERVAL '480 minutes' AS DATE)`` on PostgreSQL).
+The query reads every movement from the window's first instant on (movements after the window
+are needed to walk the closing stock back from today's level); closing stock per day is then
+computed in Python.
+
+The stock path reads a reorder point by primary key after every change (one indexed lookup);
+saving replaces rows with ``INSERT ... ON CONFLICT DO UPDATE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal_column,
+    select,
+    tuple_,
+)
+
+from multistore.adapters.sqlalchemy import tables as t
+from multistore.adapters.sqlalchemy.repositories import _Repository, dialect_insert, translated
+from multistore.ports.replenishment import (
+    DailySales,
+    ReorderPoint,
+    check_utc_offset,
+    check_window,
+    window_bounds,
+)
+
+__all__ = ["SqlReorderPointRepository", "SqlSalesHistory"]
+
+_M = t.stock_movements.c
+_L = t.stock_levels.c
+_R = t.reorder_points.c
+
+_MAX_IN = 500
+"""Longer id filters are applied in Python instead of as an ``IN`` list (SQLite caps binds)."""
+
+_GET_POINT = select(t.reorder_points).where(_R.store_id == bindparam("s"), _R.sku == bindparam("k"))
+
+
+def _day_bucket(dialect: str, minutes: int) -> ColumnElement[Any]:
+    """The local calendar day of a movement; ``minutes`` is an int, rendered inline."""
+    if dialect == "postgresql":
+        return literal_column(
+            "CAST((stock_movements.occurred_at AT TIME ZONE 'UTC') + "
+            f"INTERVAL '{int(minutes)} minutes' AS DATE)"
+        )
+    return literal_column(f"date(stock_movements.occurred_at, '{int(minutes):+d} minutes')")
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+class SqlSalesHistory(_Repository):
+    """Daily sales from the SQL ledger (see ``SalesHistory``)."""
+
+    @translated("reading the sales history")
+    def daily_sales(
+        self,
+        *,
+        start: date,
+        end: date,
+        utc_offset: timedelta = timedelta(0),
+        store_ids: Collection[str] | None = None,
+        skus: Collection[str] | None = None,
+    ) -> Sequence[DailySales]:
+        """Return one row per (store, sku, day) in ``start..end`` with any ledger movement."""
+        start, end = check_window(start, end)
+        offset = check_utc_offset(utc_offset)
+        first, _ = window_bounds(start, end, offset)
+        day = _day_bucket(self._uow.dialect, int(offset.total_seconds()) // 60).label("day")
+        joined = t.stock_movements.outerjoin(
+            t.stock_levels, and_(_L.store_id == _M.store_id, _L.sku == _M.sku)
+        )
+        stmt = (
+            select(
+                _M.store_id,
+                _M.sku,
+                day,
+                func.sum(case((_M.kind == "sale", -_M.quantity), else_=0)).label("sold"),
+                func.sum(case((_M.kind == "return", _M.quantity), else_=0)).label("returned"),
+                func.sum(_M.quantity).label("net"),
+                func.max(_L.on_hand).label("on_hand"),
+            )
+            .select_from(joined)
+            .where(_M.occurred_at >= bindparam("first", first, type_=t.UtcDateTime()))
+            .group_by(_M.store_id, _M.sku, day)
+        )
+        stores = None if store_ids is None else frozenset(store_ids)
+        codes = None if skus is None else frozenset(skus)
+        if stores is not None and len(stores) <= _MAX_IN:
+            stmt = stmt.where(_M.store_id.in_(sorted(stores)))
+        if codes is not None and len(codes) <= _MAX_IN:
+            stmt = stmt.where(_M.sku.in_(sorted(codes)))
+        grouped: dict[tuple[str, str], list[tuple[date, int, int, int]]] = {}
+        on_hand: dict[tuple[str, str], int] = {}
+        for row in self._conn.execute(stmt):
+            pair = (row.store_id, row.sku)
+            if (stores is not None and pair[0] not in stores) or (
+                codes is not None and pair[1] not in codes
+            ):
+                continue
+            grouped.setdefault(pair, []).append(
+                (_as_date(row.day), int(row.sold), int(row.returned), int(row.net))
+            )
+            on_hand[pair] = int(row.on_hand or 0)
+        rows: list[DailySales] = []
+        for pair in sorted(grouped):
+            closing = on_hand[pair]
+            out: list[DailySales] = []
+            for when, sold, returned, net in sorted(grouped[pair], reverse=True):
+                if when > end:
+                    closing -= net
+                    continue
+                out.append(DailySales(pair[0], pair[1], when, sold, returned, net, closing))
+                closing -= net
+            rows.extend(reversed(out))
+        return rows
+
+
+def _point(row: Row[Any]) -> ReorderPoint:
+    return ReorderPoint(
+        store_id=row.store_id,
+        sku=row.sku,
+        reorder_point=float(row.reorder_point),
+        order_up_to=float(row.order_up_to),
+        safety_stock=float(row.safety_stock),
+        policy=row.policy,
+        computed_at=row.computed_at,
+        demand_mean=float(row.demand_mean),
+        forecaster=row.forecaster,
+    )
+
+
+class SqlReorderPointRepository(_Repository):
+    """Reorder points in SQL (see ``ReorderPointRepository``)."""
+
+    @translated("reading a reorder point")
+    def get(self, store_id: str, sku: str) -> ReorderPoint | None:
+        """Return the stored point of one pair, or ``None`` (one primary-key read)."""
+        row = self._conn.execute(_GET_POINT, {"s": store_id, "k": sku}).first()
+        return None if row is None else _point(row)
+
+    @translated("reading reorder points")
+    def list(
+        self,
+        *,
+        store_ids: Collection[str] | None = None,
+        skus: Collection[str] | None = None,
+    ) -> Sequence[ReorderPoint]:
+        """Return the stored points of the given stores and SKUs, by key."""
+        stmt = select(t.reorder_points).order_by(_R.store_id, _R.sku)
+        stores = None if store_ids is None else frozenset(store_ids)
+        codes = None if skus is None else frozenset(skus)
+        if stores is not None and len(stores) <= _MAX_IN:
+            stmt = stmt.where(_R.store_id.in_(sorted(stores)))
+        if codes is not None and len(codes) <= _MAX_IN:
+            stmt = stmt.where(_R.sku.in_(sorted(codes)))
+        return [
+            _point(row)
+            for row in self._conn.execute(stmt)
+            if (stores is None or row.store_id in stores) and (codes is None or row.sku in codes)
+        ]
+
+    @translated("saving reorder points")
+    def save(self, points: Sequence[ReorderPoint]) -> None:
+        """Insert or replace each point (one statement per 500 points)."""
+        rows = [
+            {
+                "store_id": p.store_id,
+                "sku": p.sku,
+                "reorder_point": float(p.reorder_point),
+                "order_up_to": float(p.order_up_to),
+                "safety_stock": float(p.safety_stock),
+                "demand_mean": float(p.demand_mean),
+                "policy": p.policy,
+                "forecaster": p.forecaster,
+                "computed_at": p.computed_at,
+            }
+            for p in {p.key: p for p in points}.values()
+        ]
+        conn = self._conn
+        for i in range(0, len(rows), 500):
+            stmt = dialect_insert(self._uow.dialect, t.reorder_points).values(rows[i : i + 500])
+            excluded = stmt.excluded
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[_R.store_id, _R.sku],
+                    set_={
+                        name: excluded[name]
+                        for name in (
+                            "reorder_point",
+                            "order_up_to",
+                            "safety_stock",
+                            "demand_mean",
+                            "policy",
+                            "forecaster",
+                            "computed_at",
+                        )
+                    },
+                )
+            )
+
+    @translated("deleting a reorder point")
+    def delete(self, store_id: str, sku: str) -> bool:
+        """Remove one pair's point; return whether there was one."""
+        result = self._conn.execute(
+            delete(t.reorder_points).where(_R.store_id == store_id, _R.sku == sku)
+        )
+        return bool(result.rowcount)
+
+    @translated("locking stock rows")
+    def lock_on_hand(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], int]:
+        """Return on hand of the stocked pairs, ``FOR SHARE`` on PostgreSQL, in key order."""
+        wanted = sorted(set(keys))
+        out: dict[tuple[str, str], int] = {}
+        conn = self._conn
+        for i in range(0, len(wanted), _MAX_IN):
+            stmt = (
+                select(_L.store_id, _L.sku, _L.on_hand)
+                .where(tuple_(_L.store_id, _L.sku).in_(wanted[i : i + _MAX_IN]))
+                .order_by(_L.store_id, _L.sku)
+                .with_for_update(read=True)
+            )
+            for row in conn.execute(stmt):
+                out[(row.store_id, row.sku)] = int(row.on_hand)
+        return out
