@@ -115,6 +115,7 @@ def run(out: Callable[[str], None], *, db_path: Path = Path("multistore-demo.db"
             out("  " + line)
 
         _checkout_burst(ms, out)
+        _reorder_alert(ms, out)
 
 
 def _checkout_burst(ms: multistore.Multistore, out: Callable[[str], None]) -> None:
@@ -155,3 +156,32 @@ def _checkout_burst(ms: multistore.Multistore, out: Callable[[str], None]) -> No
     )
     verdict = "no oversell" if won <= on_hand and level.reserved <= level.on_hand else "OVERSOLD"
     out(f"  -> {verdict}: every unit was sold at most once.")
+
+
+def _reorder_alert(ms: multistore.Multistore, out: Callable[[str], None]) -> None:
+    """A reorder point on milk at SH-JA, then single sales: one alert when it is crossed."""
+    store_id, sku = "SH-JA", "MILK-1L"
+    alerts: list[str] = []
+    ms.events.subscribe(
+        "replenishment.below_reorder_point",
+        lambda event: alerts.append(str(event.payload["explanation"])),
+    )
+    ms.relay_events(limit=100_000)
+    on_hand = ms.inventory.level(store_id=store_id, sku=sku).on_hand
+    point = on_hand - 3
+    ms.replenishment.set_reorder_point(
+        actor=SYSTEM_ACTOR, store_id=store_id, sku=sku, reorder_point=point, order_up_to=60
+    )
+    sales = 6
+    for _ in range(sales):
+        ms.inventory.record_movement(
+            actor=SYSTEM_ACTOR, store_id=store_id, sku=sku, kind="sale", quantity=-1
+        )
+    ms.relay_events(limit=100_000)
+    out("")
+    out(
+        f"{sku} at {store_id}: {on_hand} on hand, reorder point {point}; "
+        f"{sales} single sales -> {len(alerts)} alert(s) through the outbox (once per crossing):"
+    )
+    for line in alerts:
+        out("  " + line)
