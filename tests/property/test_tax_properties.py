@@ -14,12 +14,14 @@ from multistore.tax import (
     OrderLine,
     TaxOrder,
     allocate_and_tax_batch,
+    allocate_and_tax_minor,
     allocate_minor_lines,
     default_rate_table,
     refund,
     tax_order,
     vat_split_minor,
 )
+from multistore.tax._fast import split_minor
 
 RATES = default_rate_table()
 CATS = ["general", "reduced", "services", "zero", "exempt", "small_scale"]
@@ -208,3 +210,94 @@ def test_batch_equals_per_order_engine(
             net, tax = vat_split_minor(taxable[pos + j], rt[j], prices_include_tax=inclusive)
             assert (net, tax) == (nets[pos + j], taxes[pos + j])
         pos += n
+
+
+RawOrder = tuple[list[int], list[Fraction], list[tuple[Effect, int]]]
+
+
+@st.composite
+def wide_raw_orders(draw: st.DrawFn) -> RawOrder:
+    """Orders of 1-40 lines (exact, padded and argsort-ranked batch groups), amounts often
+    zero or equal (ties, nothing to weigh by), and a fresh Fraction object per line."""
+    n = draw(st.integers(1, 40))
+    amounts = draw(
+        st.lists(st.one_of(st.just(0), st.just(700), st.integers(0, 10**7)), min_size=n, max_size=n)
+    )
+    rates = [Fraction(draw(st.sampled_from([13, 9, 6, 0, 1, 3])), 100) for _ in range(n)]
+    room = sum(amounts)
+    adjs: list[tuple[Effect, int]] = []
+    for _ in range(draw(st.integers(0, 6))):
+        eff = draw(st.sampled_from(list(Effect)))
+        if eff is Effect.DISCOUNT:
+            total = draw(st.one_of(st.just(room), st.integers(0, room)))
+            room -= total
+        else:
+            total = draw(st.integers(0, 10**6))
+            if eff is Effect.CHARGE:
+                room += total
+        adjs.append((eff, total))
+    return amounts, rates, adjs
+
+
+def _reference(
+    order: RawOrder, inclusive: bool
+) -> tuple[list[list[int]], list[int], list[tuple[int, int]]]:
+    """Shares, taxable amounts and (net, tax) per line from the reference functions."""
+    amounts, rates, adjs = order
+    rows = allocate_minor_lines(amounts=amounts, adjustments=adjs)
+    taxable = list(amounts)
+    for (eff, _), row in zip(adjs, rows, strict=True):
+        sign = -1 if eff is Effect.DISCOUNT else 1 if eff is Effect.CHARGE else 0
+        taxable = [t + sign * s for t, s in zip(taxable, row, strict=True)]
+    vat = [
+        vat_split_minor(t, r, prices_include_tax=inclusive)
+        for t, r in zip(taxable, rates, strict=True)
+    ]
+    return rows, taxable, vat
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(raw_orders(), wide_raw_orders()), st.booleans())
+def test_per_order_engine_equals_reference(order: RawOrder, inclusive: bool) -> None:
+    rows, taxable, vat = _reference(order, inclusive)
+    amounts, rates, adjs = order
+    got = allocate_and_tax_minor(amounts, rates, adjs, prices_include_tax=inclusive)
+    assert (rows, taxable, [n for n, _ in vat], [t for _, t in vat]) == got
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(raw_orders(), wide_raw_orders()), min_size=1, max_size=40),
+    st.booleans(),
+)
+def test_batch_equals_reference_on_wide_orders(orders: list[RawOrder], inclusive: bool) -> None:
+    fast = allocate_and_tax_batch(
+        amounts=[a for a, _, _ in orders],
+        rates=[r for _, r, _ in orders],
+        adjustments=[x for _, _, x in orders],
+        prices_include_tax=inclusive,
+    )
+    k_max = max(len(x) for _, _, x in orders)
+    expect_shares: list[list[int]] = [[] for _ in range(k_max)]
+    expect_taxable: list[int] = []
+    expect_vat: list[tuple[int, int]] = []
+    expect_order: list[int] = []
+    for i, order in enumerate(orders):
+        rows, taxable, vat = _reference(order, inclusive)
+        for k in range(k_max):
+            expect_shares[k] += rows[k] if k < len(rows) else [0] * len(taxable)
+        expect_taxable += taxable
+        expect_vat += vat
+        expect_order += [i] * len(taxable)
+    assert expect_shares == fast.shares.tolist()
+    assert expect_taxable == fast.taxable.tolist()
+    assert expect_vat == list(zip(fast.net.tolist(), fast.tax.tolist(), strict=True))
+    assert expect_order == fast.order_index.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10**9), st.lists(st.integers(0, 10**6), min_size=1, max_size=8))
+def test_split_minor_equals_apportion(total: int, weights: list[int]) -> None:
+    if not any(weights):
+        weights[0] = 1
+    assert apportion(total, weights) == split_minor(total, weights, sum(weights))

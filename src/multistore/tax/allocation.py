@@ -46,6 +46,7 @@ from money.money import Money
 from multistore import money as msmoney
 from multistore.errors import CurrencyMismatchError
 from multistore.money import apportion
+from multistore.tax._fast import split_minor
 from multistore.tax.errors import AllocationError
 
 __all__ = [
@@ -353,7 +354,7 @@ def _fast_row(current: list[int], total: int, effect: Effect) -> list[int] | Non
     wsum = sum(current)
     if wsum <= 0 or (effect is Effect.DISCOUNT and total > wsum):
         return None
-    row = [total] if len(current) == 1 else apportion(total, current)
+    row = split_minor(total, current, wsum)
     if effect is Effect.DISCOUNT:
         for i, x in enumerate(row):
             current[i] -= x
@@ -499,9 +500,10 @@ def allocate(  # noqa: PLR0912 - validation and bookkeeping in one pass
             )
         specs.append((EFFECT[adj.kind], total, eligible, adj.weights))
     rows = allocate_minor_lines(amounts=amounts, adjustments=specs)
+    funders = [adj.effective_funder for adj in adjustments]  # enum lookups once per order
     meta = [
-        (adj.adjustment_id, adj.kind, adj.effective_funder, EFFECT[adj.kind], row)
-        for adj, row in zip(adjustments, rows, strict=True)
+        (adj.adjustment_id, adj.kind, funder, spec[0], row)
+        for adj, funder, spec, row in zip(adjustments, funders, specs, rows, strict=True)
     ]
     out: list[AllocatedLine] = []
     for i, line in enumerate(lines):
@@ -520,13 +522,25 @@ def allocate(  # noqa: PLR0912 - validation and bookkeeping in one pass
             else:
                 fe += s
         out.append(AllocatedLine(line, tuple(shares), cur, amounts[i], md, pd, ch, fe))
-    explanation = tuple(
-        f"{adj.kind.value} {adj.adjustment_id} of {adj.amount.amount} {cur.value} "
-        f"(funded by {adj.effective_funder.value}) was split over "
+    explanation = _explain(lines, adjustments, funders, rows, cur)
+    return OrderAllocation(tuple(out), tuple(adjustments), cur, explanation)
+
+
+def _explain(
+    lines: Sequence[OrderLine],
+    adjustments: Sequence[Adjustment],
+    funders: Sequence[Funder],
+    rows: Sequence[Sequence[int]],
+    cur: Currency,
+) -> tuple[str, ...]:
+    """One sentence per adjustment: what it was, who funds it, the shares it gave."""
+    code = cur.value
+    return tuple(
+        f"{adj.kind.value} {adj.adjustment_id} of {adj.amount.amount} {code} "
+        f"(funded by {funder.value}) was split over "
         f"{len(adj.line_ids) or len(lines)} line(s) by largest remainder "
         + ("with the given weights: " if adj.weights is not None else "by current amount: ")
-        + ", ".join(f"{lines[j].line_id}={row[j]}" for j in range(len(lines)) if row[j])
+        + ", ".join(f"{line.line_id}={s}" for line, s in zip(lines, row, strict=True) if s)
         + " (minor units)."
-        for adj, row in zip(adjustments, rows, strict=True)
+        for adj, funder, row in zip(adjustments, funders, rows, strict=True)
     )
-    return OrderAllocation(tuple(out), tuple(adjustments), cur, explanation)

@@ -113,10 +113,11 @@ class TaxRate:
     label: str
     valid_from: date
     valid_to: date | None
+    fraction: Fraction = attrs.field(init=False, eq=False, repr=False)
+    """The rate as an exact Fraction (computed once, so VAT kernels can cache by identity)."""
 
-    @property
-    def fraction(self) -> Fraction:
-        """The rate as an exact Fraction."""
+    @fraction.default
+    def _fraction(self) -> Fraction:
         return Fraction(self.rate)
 
 

@@ -22,19 +22,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from fractions import Fraction
+from operator import add, sub
 
 import attrs
 from money.currency import Currency
 
 from multistore.money import div_round_half_up
+from multistore.tax._fast import TERMS, rate_terms
 from multistore.tax.allocation import (
     Adjustment,
     AllocatedLine,
+    Effect,
     OrderAllocation,
     OrderLine,
     _money_prop,
     allocate,
+    allocate_minor_lines,
 )
+from multistore.tax.errors import AllocationError
 from multistore.tax.rates import RateTable, TaxRate
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "TaxedOrder",
     "VatLine",
     "VatResult",
+    "allocate_and_tax_minor",
     "compute_vat",
     "tax_order",
     "vat_split_minor",
@@ -69,6 +75,130 @@ def vat_split_minor(
         net = div_round_half_up(amount * q, q + p)
         return net, amount - net
     return amount, div_round_half_up(amount * p, q)
+
+
+_DISCOUNT = Effect.DISCOUNT
+_CHARGE = Effect.CHARGE
+
+
+def allocate_and_tax_minor(  # noqa: PLR0912, PLR0915 - hot path, inlined
+    amounts: Sequence[int],
+    rates: Sequence[Fraction],
+    adjustments: Sequence[tuple[Effect, int]],
+    *,
+    prices_include_tax: bool = True,
+) -> tuple[list[list[int]], list[int], list[int], list[int]]:
+    """Allocate one order's adjustments and compute VAT per line, all in minor units.
+
+    The per-order integer path: the same integers as :func:`~multistore.tax.allocate_minor_lines`
+    followed by :func:`vat_split_minor` on each line's taxable amount (property-tested), in
+    plain int arithmetic without building Money, Decimal or Fraction values. Build Money from
+    the results at your API boundary (:func:`multistore.money.from_minor`).
+
+    Args:
+        amounts: Line amounts in minor units (not negative).
+        rates: One rate per line (exact Fractions such as ``Fraction(13, 100)``, not negative).
+        adjustments: ``(effect, total)`` pairs applied in order, each over every line weighted by
+            the lines' current amounts; totals are non-negative magnitudes.
+        prices_include_tax: Whether line amounts include VAT.
+
+    Returns:
+        ``(shares, taxable, net, tax)``: one list of line shares per adjustment, then per line
+        the taxable amount after discounts and charges, its net and its VAT.
+
+    Raises:
+        AllocationError: no lines, one rate per line missing, a negative amount, total or rate
+            (``tax.allocation``), or a discount larger than the order
+            (``tax.allocation_exceeds``).
+
+    Examples:
+        >>> allocate_and_tax_minor([600, 400], [Fraction(13, 100)] * 2,
+        ...                        [(Effect.DISCOUNT, 101)])
+        ([[61, 40]], [539, 360], [477, 319], [62, 41])
+    """
+    n = len(amounts)
+    if not n or len(rates) != n:
+        raise AllocationError("an order needs at least one line and one rate per line")
+    if min(amounts) < 0:
+        raise AllocationError("line amounts must not be negative")
+    cur = list(amounts)
+    rows: list[list[int]] = []
+    for effect, total in adjustments:
+        wsum = sum(cur)
+        if total < 0 or wsum <= 0 or (total > wsum and effect is _DISCOUNT):
+            # a bad total, nothing to weigh by, or a discount too large: the general path
+            rows, cur = _general_minor(amounts, adjustments)
+            break
+        if n == 1:
+            rows.append([total])
+            if effect is _DISCOUNT:
+                cur = [wsum - total]
+            elif effect is _CHARGE:
+                cur = [wsum + total]
+            continue
+        if n == 2:  # the most common multi-line order, in straight-line code
+            a0, a1 = cur
+            x0 = total * a0
+            q0 = x0 // wsum
+            q1 = total * a1 // wsum
+            if q0 + q1 != total:  # one unit left: remainders sum to wsum, line 0 wins ties
+                if 2 * (x0 - q0 * wsum) >= wsum:
+                    q0 += 1
+                else:
+                    q1 += 1
+            rows.append([q0, q1])
+            if effect is _DISCOUNT:
+                cur = [a0 - q0, a1 - q1]
+            elif effect is _CHARGE:
+                cur = [a0 + q0, a1 + q1]
+            continue
+        row = [total * c // wsum for c in cur]  # split_minor, inlined
+        left = total - sum(row)
+        if left:
+            rem = [total * c % wsum for c in cur]
+            if left == 1:
+                row[rem.index(max(rem))] += 1
+            else:
+                for i in sorted(range(n), key=rem.__getitem__, reverse=True)[:left]:
+                    row[i] += 1
+        rows.append(row)
+        if effect is _DISCOUNT:
+            cur = list(map(sub, cur, row))
+        elif effect is _CHARGE:
+            cur = list(map(add, cur, row))
+    nets: list[int] = []
+    taxes: list[int] = []
+    get = TERMS.get
+    # lengths are checked above; zip(strict=...) would cost a tenth of a small order's time
+    if prices_include_tax:
+        for t, rate in zip(cur, rates):  # noqa: B905
+            terms = get(id(rate)) or rate_terms(rate)
+            net = (t * terms[1] + terms[2]) // terms[3]
+            nets.append(net)
+            taxes.append(t - net)
+    else:
+        for t, rate in zip(cur, rates):  # noqa: B905
+            terms = get(id(rate)) or rate_terms(rate)
+            nets.append(t)
+            taxes.append((t * terms[4] + terms[5]) // terms[1])
+    return rows, cur, nets, taxes
+
+
+def _general_minor(
+    amounts: Sequence[int], adjustments: Sequence[tuple[Effect, int]]
+) -> tuple[list[list[int]], list[int]]:
+    """``allocate_minor_lines`` and the resulting taxable amounts (the rare cases' path)."""
+    for _, total in adjustments:
+        if total < 0:
+            raise AllocationError("adjustment totals must not be negative")
+    rows = allocate_minor_lines(amounts=amounts, adjustments=adjustments)
+    cur = list(amounts)
+    for (effect, _), row in zip(adjustments, rows, strict=True):
+        if effect is _DISCOUNT:
+            cur = list(map(sub, cur, row))
+        elif effect is _CHARGE:
+            cur = list(map(add, cur, row))
+    return rows, cur
 
 
 @attrs.frozen
@@ -175,7 +305,15 @@ def compute_vat(
 
 def _vat_line(al: AllocatedLine, rate: TaxRate, inclusive: bool) -> VatLine:
     amount = al.taxable_minor
-    net, tax = vat_split_minor(amount, rate.fraction, prices_include_tax=inclusive)
+    if amount >= 0:  # vat_split_minor with the rate's cached integer terms
+        terms = TERMS.get(id(rate.fraction)) or rate_terms(rate.fraction)
+        if inclusive:
+            net = (amount * terms[1] + terms[2]) // terms[3]
+            tax = amount - net
+        else:
+            net, tax = amount, (amount * terms[4] + terms[5]) // terms[1]
+    else:
+        net, tax = vat_split_minor(amount, rate.fraction, prices_include_tax=inclusive)
     return VatLine(al.line_id, rate, inclusive, net + tax, net, tax, al.currency)
 
 
