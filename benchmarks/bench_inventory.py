@@ -11,15 +11,25 @@ Two cases per database (SQLite with 16 threads, PostgreSQL with 32 workers):
 Subjects, all in the same run, with the same driver (sqlite3 / psycopg 3) and worker count:
 
 * ``multistore service``: ``ms.inventory.reserve(...)`` (authorisation, audit entry, outbox event,
-  idempotency key; the audit chain takes one lock per transaction on PostgreSQL);
+  idempotency key; on PostgreSQL every audit append locks the chain's head row until commit,
+  and the append and the ``COMMIT`` travel in one round trip);
 * ``multistore repository``: ``storage.run_in_transaction(lambda uow: uow.stock.reserve(r))``:
-  the idempotent key claim plus the conditional UPDATE, with bounded retries;
+  the idempotent key claim, the line and the conditional UPDATE in one statement, inside a
+  unit of work (``BEGIN``, the statement, ``COMMIT``), with bounded retries;
+* ``multistore one-shot``: ``hold_now(storage, r)``: the same statement and the same rows, as a
+  transaction of its own (autocommit on PostgreSQL: one round trip; a short line aborts the
+  statement so nothing is written), with bounded retries;
 * ``baseline: naive read-then-write``: SELECT the row, check in Python, UPDATE it to the value
   computed in Python (each statement on its own, as a careless ORM would);
 * ``baseline: SELECT ... FOR UPDATE``: lock the row, check, UPDATE, record the hold, commit
   (on SQLite, which has no FOR UPDATE, ``BEGIN IMMEDIATE`` plays the lock);
 * ``baseline: raw conditional UPDATE``: one ``UPDATE ... WHERE on_hand - reserved >= q`` per
   reservation in autocommit, nothing else: the practical limit.
+
+The ``writes`` column says what each subject writes per reservation: ``key`` the reservation
+row (primary key and status/expiry indexes), ``line`` its line row (primary key, (store, sku)
+index and foreign key), ``hold`` a one-row hold record (primary key only), ``level`` the stock
+row, ``outbox``/``audit`` the event and the hash-chained audit entry.
 
 In the cases above the workers are threads of this one Python process, so on PostgreSQL every
 subject is also capped by the GIL (the client CPU per reservation differs between subjects), and
@@ -31,6 +41,10 @@ the timed window, because spawned workers start cold): a start barrier, a fixed 
 attempts per process (the same for every subject), a time cap, and rows, stock and holds reset
 (and vacuumed) before each subject, so every subject starts from an identical data set; the
 last-units case uses the same 4 hot rows for every subject and the same independent recount.
+
+The throughput cases run every subject in ``ROUNDS`` rounds (half the time or tries each, the
+order reversed in every other round) and add the rounds up, so that other work on the machine
+weighs on every subject alike.
 
 The baselines live in their own SQLite file / PostgreSQL schema. The PostgreSQL part uses
 ``MULTISTORE_TEST_POSTGRES_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
@@ -52,12 +66,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.harness import Row
 from multistore.adapters.events.inprocess import InProcessEventBus
 from multistore.adapters.sqlalchemy import SqlStorage, create_storage
 from multistore.adapters.sqlalchemy.engine import parse_url
+from multistore.adapters.sqlalchemy.repositories import hold_now
 from multistore.adapters.system import SystemClock, UuidIdFactory
 from multistore.app import Multistore
 from multistore.errors import InsufficientStockError
@@ -90,6 +105,25 @@ class Tally:
     short: int = 0
     errors: int = 0
     seconds: float = 0.0
+
+
+ROUNDS = 2
+"""Throughput cases run every subject this many times, in alternating order, and add up the
+rounds, so that a change in machine load during the run weighs on every subject alike."""
+
+S = TypeVar("S")
+
+
+def _rounds(subjects: list[S]) -> list[list[S]]:
+    """The order of the subjects in each round: forwards, backwards, forwards, ..."""
+    return [subjects if n % 2 == 0 else subjects[::-1] for n in range(ROUNDS)]
+
+
+def _add(total: Tally, part: Tally) -> None:
+    total.held += part.held
+    total.short += part.short
+    total.errors += part.errors
+    total.seconds += part.seconds
 
 
 def _drive(
@@ -200,6 +234,29 @@ def _repository_attempt(storage: SqlStorage) -> Attempt:
         return True
 
     return attempt
+
+
+def _one_shot_attempt(storage: SqlStorage) -> Attempt:
+    def attempt(key: str, pair: Pair, q: int) -> bool:
+        hold = Reservation(key=key, lines=(ReservationLine(pair[0], pair[1], q),), created_at=T0)
+        try:
+            hold_now(storage, hold)
+        except InsufficientStockError:
+            return False
+        return True
+
+    return attempt
+
+
+WRITES = {
+    "svc": "key+line+level+outbox+audit",
+    "repo": "key+line+level",
+    "now": "key+line+level",
+    "naive": "hold+level (no tx)",
+    "lock": "hold+level",
+    "raw": "level",
+}
+"""What each subject writes per reservation (see the module docstring)."""
 
 
 def _oversold_ours(storage: SqlStorage, hot_skus: list[str]) -> int:
@@ -376,15 +433,16 @@ def _measure(
     hot_attempts = max(4, int(15 * max(scale, 0.25)))
     subjects: list[tuple[str, str, Callable[[], Attempt]]] = []
     ms = _facade(storage)
-    hot = {name: [f"HOT-{name}-{i}" for i in range(HOT_ROWS)] for name in ("svc", "repo")}
+    hot = {name: [f"HOT-{name}-{i}" for i in range(HOT_ROWS)] for name in ("svc", "repo", "now")}
     hot_base = {
         name: [f"HOT-{name}-{i}" for i in range(HOT_ROWS)] for name in ("naive", "lock", "raw")
     }
-    _seed_ours(ms, hot["svc"] + hot["repo"])
+    _seed_ours(ms, hot["svc"] + hot["repo"] + hot["now"])
     baselines.setup([k for ks in hot_base.values() for k in ks])
     subjects = [
         ("svc", "multistore service (ms.inventory.reserve)", lambda: _service_attempt(ms)),
         ("repo", "multistore repository (uow.stock.reserve)", lambda: _repository_attempt(storage)),
+        ("now", "multistore one-shot (hold_now)", lambda: _one_shot_attempt(storage)),
         ("naive", "baseline: naive read-then-write", baselines.naive),
         (
             "lock",
@@ -457,13 +515,20 @@ def _throughput(
     baselines: Baselines,
 ) -> list[Row]:
     rates: dict[str, float] = {}
-    tallies: dict[str, Tally] = {}
-    for name, _, make in subjects:
-        tally = _drive(
-            workers, make, tag=f"{tag}-{name}", pairs=pairs, seconds=seconds, max_ops=max_ops
-        )
-        baselines.close_all()
-        tallies[name] = tally
+    tallies = {name: Tally() for name, _, _ in subjects}
+    for n, order in enumerate(_rounds(subjects)):
+        for name, _, make in order:
+            tally = _drive(
+                workers,
+                make,
+                tag=f"{tag}-{name}-r{n}",
+                pairs=pairs,
+                seconds=seconds / ROUNDS,
+                max_ops=max(1, max_ops // ROUNDS),
+            )
+            baselines.close_all()
+            _add(tallies[name], tally)
+    for name, tally in tallies.items():
         rates[name] = tally.held / tally.seconds if tally.seconds else 0.0
     lock_rate, raw_rate = rates["lock"], rates["raw"]
     return [
@@ -472,6 +537,7 @@ def _throughput(
             subject=subject,
             metrics={
                 "reservations/s": rates[name],
+                "writes": WRITES[name],
                 "held": tallies[name].held,
                 "errors": tallies[name].errors,
                 "x FOR UPDATE": rates[name] / lock_rate if lock_rate else 0.0,
@@ -597,7 +663,7 @@ def _open_subject(
     subject: str, state: dict[str, Any], ours: str, base: str
 ) -> tuple[Attempt, Callable[[], None]]:
     """Open this process's connection(s) for ``subject``; return the attempt and its closer."""
-    if subject in ("svc", "repo"):
+    if subject in ("svc", "repo", "now"):
         if "storage" not in state:
             state["storage"] = create_storage(
                 PG_URL, schema=ours, migrate=False, pool_size=1, max_overflow=1
@@ -606,7 +672,12 @@ def _open_subject(
         storage: SqlStorage = state["storage"]
         with storage.engine.connect() as conn:  # open the pooled connection before the gate
             conn.exec_driver_sql("SELECT 1")
-        made = _service_attempt(state["ms"]) if subject == "svc" else _repository_attempt(storage)
+        makers = {
+            "svc": lambda: _service_attempt(state["ms"]),
+            "repo": lambda: _repository_attempt(storage),
+            "now": lambda: _one_shot_attempt(storage),
+        }
+        made = makers[subject]()
         return made, storage.engine.dispose
     import psycopg  # noqa: PLC0415 - optional driver
 
@@ -762,16 +833,18 @@ def _measure_processes(
 ) -> list[Row]:
     workers = pool.workers
     attempts = max(10, int(60 * scale))
+    planned = pool.workers * max(1, attempts // ROUNDS) * ROUNDS
     cap = max(1.0, 2.5 * scale)
     hot_attempts = max(4, int(15 * max(scale, 0.25)))
     subjects = [
         ("svc", "multistore service (ms.inventory.reserve)"),
         ("repo", "multistore repository (uow.stock.reserve)"),
+        ("now", "multistore one-shot (hold_now)"),
         ("naive", "baseline: naive read-then-write"),
         ("lock", "baseline: SELECT ... FOR UPDATE"),
         ("raw", "baseline: raw conditional UPDATE (practical limit)"),
     ]
-    ours = {"svc", "repo"}
+    ours = {"svc", "repo", "now"}
 
     def round_(task: _Task) -> tuple[Tally, int]:
         if task.subject in ours:
@@ -789,11 +862,15 @@ def _measure_processes(
             f"{attempts} tries per process (cap {cap:g}s)"
         )
         rates: dict[str, float] = {}
-        results: dict[str, tuple[Tally, int]] = {}
-        for name, _ in subjects:
-            task = _Task(name, f"PGP-{len(universe)}-{name}", universe, (1, 1), attempts, cap)
-            results[name] = round_(task)
-            tally = results[name][0]
+        results: dict[str, tuple[Tally, int]] = {name: (Tally(), 0) for name, _ in subjects}
+        for n, order in enumerate(_rounds(subjects)):
+            for name, _ in order:
+                tag = f"PGP-{len(universe)}-{name}-r{n}"
+                task = _Task(name, tag, universe, (1, 1), max(1, attempts // ROUNDS), cap / ROUNDS)
+                tally, tried = round_(task)
+                _add(results[name][0], tally)
+                results[name] = (results[name][0], results[name][1] + tried)
+        for name, (tally, _) in results.items():
             rates[name] = tally.held / tally.seconds if tally.seconds else 0.0
         lock_rate, raw_rate = rates["lock"], rates["raw"]
         for name, subject in subjects:
@@ -804,6 +881,7 @@ def _measure_processes(
                     subject=subject,
                     metrics={
                         "reservations/s": rates[name],
+                        "writes": WRITES[name],
                         "tries": tried,
                         "held": tally.held,
                         "errors": tally.errors,
@@ -811,8 +889,8 @@ def _measure_processes(
                         "% of raw UPDATE": 100.0 * rates[name] / raw_rate if raw_rate else 0.0,
                     },
                     note=""
-                    if tried == workers * attempts
-                    else f"{cap:g}s cap reached after {tried} of {workers * attempts} tries",
+                    if tried == planned
+                    else f"{cap:g}s cap reached after {tried} of {planned} tries",
                 )
             )
     hot_case = (

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from multistore.adapters.sqlalchemy import SqlStorage, SqlUnitOfWork
+from multistore.adapters.sqlalchemy.repositories import hold_now
 from multistore.errors import ConflictError, InsufficientStockError
 from multistore.inventory.model import MovementKind, Reservation, ReservationLine, StockMovement
 from multistore.testing.builders import T0
@@ -77,8 +78,13 @@ def run_worker(
     key_pool: int,
     universe: Sequence[Pair],
     use_retry: bool,
+    one_shot: bool = False,
 ) -> Outcome:
-    """Reserve, then commit / release / keep, ``rounds`` times; collect what happened."""
+    """Reserve, then commit / release / keep, ``rounds`` times; collect what happened.
+
+    ``one_shot`` reserves with :func:`hold_now` (a transaction of its own) instead of a unit
+    of work.
+    """
     rng = random.Random(worker)
     out = Outcome()
 
@@ -94,7 +100,10 @@ def run_worker(
         key = f"R-{rng.randrange(key_pool)}"
         hold = Reservation(key=key, lines=lines_for(key, universe), created_at=T0)
         try:
-            run(lambda uow, hold=hold: uow.stock.reserve(hold))
+            if one_shot:
+                hold_now(storage, hold)
+            else:
+                run(lambda uow, hold=hold: uow.stock.reserve(hold))
         except InsufficientStockError:
             out.short += 1
             continue

@@ -86,6 +86,33 @@ def test_thirty_two_workers_never_oversell(pg: SqlStorage) -> None:
     assert elapsed < 20
 
 
+def test_one_shot_holds_racing_units_of_work_never_oversell(pg: SqlStorage) -> None:
+    universe = pairs(4, 3)
+    seed(pg, universe, UNITS)
+    results = [Outcome() for _ in range(WORKERS)]
+
+    def work(i: int) -> None:
+        results[i] = run_worker(
+            pg,
+            worker=100 + i,
+            rounds=10,
+            key_pool=60,
+            universe=universe,
+            use_retry=i % 4 == 1,
+            one_shot=i % 2 == 0,
+        )
+
+    _run_all(work, WORKERS)
+    total = Outcome()
+    for r in results:
+        total.merge(r)
+    assert [] == total.errors
+    assert total.short > 0
+    assert total.committed
+    with pg.engine.connect() as conn:
+        assert {} == recount(conn, universe, UNITS, total).problems()
+
+
 def test_concurrent_audit_appends_stay_gap_free_and_chained(pg: SqlStorage) -> None:
     def work(i: int) -> None:
         for j in range(5):
@@ -105,6 +132,43 @@ def test_concurrent_audit_appends_stay_gap_free_and_chained(pg: SqlStorage) -> N
         entries = list(uow.audit.entries())
     assert list(range(1, 81)) == [e.sequence for e in entries]
     assert verify_chain(entries)
+
+
+def test_concurrent_pipelined_appends_and_commits_stay_gap_free_and_chained(
+    pg: SqlStorage,
+) -> None:
+    failures: list[str] = []
+
+    def work(i: int) -> None:
+        for j in range(5):
+            try:
+                with pg.unit_of_work() as uow:
+                    uow.stock.set_safety_buffer(f"S{i}", "K", j)
+                    if j == 2:  # an append that is rolled back must leave no gap
+                        uow.audit.append(
+                            occurred_at=T0, actor_id=f"w{i}", action="t", target="x", outcome="no"
+                        )
+                        continue
+                    uow.audit.append_and_commit(  # type: ignore[attr-defined]
+                        occurred_at=T0,
+                        actor_id=f"w{i}",
+                        action="test.append",
+                        target=f"t:{i}:{j}",
+                        outcome="ok",
+                        details={"j": j},
+                    )
+            except Exception as exc:
+                failures.append(repr(exc))
+
+    _run_all(work, 16)
+    with pg.unit_of_work() as uow:
+        entries = list(uow.audit.entries())
+        buffers = [uow.stock.get(f"S{i}", "K").safety_buffer for i in range(16)]
+    assert [] == failures
+    assert list(range(1, 65)) == [e.sequence for e in entries]
+    assert verify_chain(entries, prev_hash="")
+    assert [4] * 16 == buffers
+    assert 16 * 4 == len({e.target for e in entries})
 
 
 def test_expiry_sweeps_racing_commits_settle_each_hold_once(pg: SqlStorage) -> None:

@@ -26,7 +26,14 @@ from typing import Any
 from multistore.errors import ValidationError
 from multistore.ports.security import AuditEntry
 
-__all__ = ["canonical_details", "chain_entry", "entry_hash", "first_break", "verify_chain"]
+__all__ = [
+    "canonical_details",
+    "chain_entry",
+    "entry_hash",
+    "first_break",
+    "hash_template",
+    "verify_chain",
+]
 
 
 def canonical_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -80,6 +87,50 @@ def entry_hash(
     }
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def hash_template(
+    *,
+    occurred_at: datetime,
+    actor_id: str,
+    action: str,
+    target: str,
+    outcome: str,
+    details: Mapping[str, Any] | None,
+) -> tuple[str, str, str]:
+    """Return the text :func:`entry_hash` hashes, split around its two chain fields.
+
+    ``before + prev_hash + middle + str(sequence) + after`` is exactly the canonical document of
+    the entry, so a database can seal an entry in the same statement that reads the previous
+    one: the SHA-256 of that text (UTF-8) is the entry's hash. (The keys sort as ``action``,
+    ``actor_id``, ``details``, ``occurred_at``, ``outcome``, ``prev_hash``, ``sequence``,
+    ``target``; a hash is hex and a sequence an int, so neither needs escaping.)
+
+    Raises:
+        ValidationError: ``validation.naive_datetime`` for a timestamp without a time zone.
+
+    Examples:
+        >>> from datetime import UTC, datetime
+        >>> at = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+        >>> fields = dict(occurred_at=at, actor_id="u1", action="a", target="t", outcome="ok",
+        ...               details={})
+        >>> before, middle, after = hash_template(**fields)
+        >>> import hashlib
+        >>> text = before + "ab" + middle + "7" + after
+        >>> hashlib.sha256(text.encode()).hexdigest() == entry_hash(
+        ...     sequence=7, prev_hash="ab", **fields)
+        True
+    """
+    head = {
+        "action": action,
+        "actor_id": actor_id,
+        "details": canonical_details(details),
+        "occurred_at": _utc_text(occurred_at),
+        "outcome": outcome,
+    }
+    text = json.dumps(head, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    tail = json.dumps(target, ensure_ascii=False)
+    return text[:-1] + ',"prev_hash":"', '","sequence":', ',"target":' + tail + "}"
 
 
 def chain_entry(

@@ -8,7 +8,8 @@ Every state-changing call goes through :meth:`ServiceContext.run`:
    writes a ``denied`` audit entry in a unit of work of its own, and raises;
 4. it performs the change, writes the events to the outbox and appends an ``ok`` audit entry,
    all in the same unit of work, then commits. The audit entry is the last write before the
-   commit, so the audit chain's lock (PostgreSQL) covers only the append and the commit.
+   commit, so the audit chain's lock (PostgreSQL) covers only the append and the commit; an
+   audit log with ``append_and_commit`` (the SQL one) sends both in one round trip.
 
 Anything that raises in step 4 rolls the whole unit of work back: nothing is written.
 """
@@ -145,17 +146,25 @@ class ServiceContext:
                         )
                     )
                 # The audit entry goes last: on PostgreSQL appending takes the chain-wide lock,
-                # which is then held only for the append and the commit, not for the work.
-                if outcome.changed:
-                    uow.audit.append(
-                        occurred_at=now,
-                        actor_id=actor.id,
-                        action=action,
-                        target=target,
-                        outcome="ok",
-                        details=outcome.audit,
-                    )
-                uow.commit()
+                # which is then held only for the append and the commit, not for the work; an
+                # audit log that can append and commit in one round trip does both at once.
+                if not outcome.changed:
+                    uow.commit()
+                    return outcome.result
+                entry: dict[str, Any] = {
+                    "occurred_at": now,
+                    "actor_id": actor.id,
+                    "action": action,
+                    "target": target,
+                    "outcome": "ok",
+                    "details": outcome.audit,
+                }
+                append_and_commit = getattr(uow.audit, "append_and_commit", None)
+                if append_and_commit is not None:
+                    append_and_commit(**entry)
+                else:
+                    uow.audit.append(**entry)
+                    uow.commit()
                 return outcome.result
         assert denial is not None  # the only way out of the block without returning
         self._audit_denial(actor=actor, action=action, target=target, denial=denial)

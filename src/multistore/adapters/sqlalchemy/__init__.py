@@ -21,6 +21,7 @@ from multistore.adapters.sqlalchemy.migrate import (
     migrate,
     upgrade,
 )
+from multistore.adapters.sqlalchemy.repositories import hold_now
 from multistore.adapters.sqlalchemy.storage import (
     RetryPolicy,
     SqlStorage,
@@ -38,6 +39,7 @@ __all__ = [
     "create_storage",
     "current_revision",
     "head_revision",
+    "hold_now",
     "is_transient",
     "migrate",
     "new_key",

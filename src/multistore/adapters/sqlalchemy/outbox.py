@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import exc as sa_exc
 
 from multistore.adapters.sqlalchemy import tables as t
 from multistore.adapters.sqlalchemy.repositories import (
@@ -16,10 +18,10 @@ from multistore.adapters.sqlalchemy.repositories import (
     dialect_insert,
     translated,
 )
-from multistore.errors import ConflictError, ValidationError
+from multistore.errors import ConflictError, StorageError, TransientStorageError, ValidationError
 from multistore.ports.events import Event, OutboxRecord
 from multistore.ports.security import AuditEntry
-from multistore.security.audit_chain import chain_entry
+from multistore.security.audit_chain import canonical_details, chain_entry, hash_template
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -48,15 +50,75 @@ _OUTBOX_INSERT = {
 }
 """Adds one event unless its id is already stored (then it returns no row)."""
 
-_AUDIT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :name))")
-"""PostgreSQL: the transaction-level lock that serialises appends to the audit chain."""
-
 _AUDIT_LAST = (
     select(t.audit_log.c.sequence, t.audit_log.c.hash)
     .order_by(t.audit_log.c.sequence.desc())
     .limit(1)
 )
 _AUDIT_INSERT = insert(t.audit_log)
+
+_AUDIT_HEAD = "audit_head"
+"""The ``multistore_settings`` row holding the chain's head: ``"sequence:hash:prev_hash"``."""
+
+_PG_AUDIT_APPEND = """
+    WITH head AS (
+        UPDATE multistore_settings AS s
+        SET value = (CAST(split_part(s.value, ':', 1) AS bigint) + 1) || ':'
+            || encode(sha256(convert_to(
+                   %(before)s || split_part(s.value, ':', 2) || %(middle)s
+                   || (CAST(split_part(s.value, ':', 1) AS bigint) + 1) || %(after)s,
+                   'UTF8')), 'hex')
+            || ':' || split_part(s.value, ':', 2)
+        WHERE s.name = 'audit_head'
+        RETURNING CAST(split_part(s.value, ':', 1) AS bigint) AS sequence,
+                  split_part(s.value, ':', 2) AS hash,
+                  split_part(s.value, ':', 3) AS prev_hash
+    ),
+    added AS (
+        INSERT INTO audit_log
+            (sequence, occurred_at, actor_id, action, target, outcome, details, prev_hash, hash)
+        SELECT head.sequence, %(occurred_at)s, %(actor_id)s, %(action)s, %(target)s,
+               %(outcome)s, CAST(%(details)s AS json), head.prev_hash, head.hash
+        FROM head
+        RETURNING sequence, prev_hash, hash
+    )
+    SELECT sequence, prev_hash, hash FROM added
+    UNION ALL
+    SELECT NULL, CAST('multistore:no-audit-head:' || missing.n AS integer)::text, NULL
+    FROM (SELECT count(*) AS n FROM head) AS missing
+    WHERE missing.n = 0
+"""
+"""PostgreSQL: append the sealed next entry of the audit chain in one statement.
+
+The chain's head (last sequence and hash) lives in one ``multistore_settings`` row. The
+``UPDATE`` of that row is the chain's lock: appenders queue on it, and each one, once it holds
+the row, reads the newest committed head (READ COMMITTED re-reads an updated row), so sequence
+and chain never fork; the lock is held until commit or rollback, and a rolled-back append
+frees its sequence for the next writer (no gaps). The new hash is computed by the database
+from :func:`~multistore.security.audit_chain.hash_template` (the same SHA-256 over the same
+canonical text as in Python; the caller checks it). Without a head row the statement fails
+(``multistore:no-audit-head``) rather than appending nothing.
+"""
+
+_PG_AUDIT_HEAD_INIT = (
+    "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.multistore.audit_log'))",
+    """
+    INSERT INTO multistore_settings (name, value)
+    SELECT 'audit_head', COALESCE(MAX(last.sequence), 0) || ':' || COALESCE(MAX(last.hash), '')
+                         || ':' || COALESCE(MAX(last.prev_hash), '')
+    FROM (SELECT a.sequence, a.hash, a.prev_hash FROM audit_log AS a
+          ORDER BY a.sequence DESC LIMIT 1) AS last
+    ON CONFLICT (name) DO NOTHING
+    """,
+)
+"""PostgreSQL: create the head row from the last entry (once per database, under a lock).
+
+A transaction that does not see the row runs both statements: the lock waits for a transaction
+creating it to end, then the ``INSERT`` adds it only if that one rolled back.
+"""
+
+_HEADED: weakref.WeakSet[Engine] = weakref.WeakSet()
+"""Engines whose database is known to have the audit head row."""
 
 
 class SqlOutbox(_Repository):
@@ -121,6 +183,17 @@ class SqlOutbox(_Repository):
             )
 
 
+_NO_HEAD = "multistore:no-audit-head"
+
+
+def _head_lost() -> TransientStorageError:
+    return TransientStorageError(
+        "the audit chain's head row was missing; it is recreated from the last entry, and the "
+        "transaction was rolled back and may be retried as a whole",
+        code="storage.transient",
+    )
+
+
 def _entry_from_row(row: Row[Any]) -> AuditEntry:
     return AuditEntry(
         sequence=int(row.sequence),
@@ -139,9 +212,14 @@ class SqlAuditLog(_Repository):
     """The ``audit_log`` table: append-only (triggers refuse UPDATE/DELETE), gap-free, chained.
 
     Appends are serialised so that sequence and chain never fork: SQLite's ``BEGIN IMMEDIATE``
-    already admits one writer at a time; on PostgreSQL the first append of a transaction takes
-    ``pg_advisory_xact_lock``, held until commit or rollback. A rolled-back append frees its
-    sequence number for the next writer, so the log has no gaps.
+    already admits one writer at a time; on PostgreSQL an append updates the chain's head row
+    (``multistore_settings``: last sequence and hash) and inserts the sealed new entry in one
+    statement (:data:`_PG_AUDIT_APPEND`); the head row's lock, held until commit or rollback, is
+    the chain's lock. A rolled-back append frees its sequence number for the next writer, so the
+    log has no gaps. The head row is only a cache of the last entry: the chain itself, verified
+    by :func:`~multistore.security.audit_chain.verify_chain`, is the ``audit_log`` table, so a
+    tampered head shows up as a break at the next entry.
+    :meth:`append_and_commit` sends the append and the ``COMMIT`` in one round trip.
     """
 
     @translated("appending to the audit log")
@@ -156,10 +234,16 @@ class SqlAuditLog(_Repository):
         details: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
         """Append an entry; its sequence follows the last one and its hash seals the chain."""
+        if self._uow.dialect == "postgresql":
+            return self._append_pg(
+                occurred_at=occurred_at,
+                actor_id=actor_id,
+                action=action,
+                target=target,
+                outcome=outcome,
+                details=details,
+            )
         conn = self._conn
-        if self._uow.dialect == "postgresql" and not self._uow.tx_flags.get("audit_lock"):
-            conn.execute(_AUDIT_LOCK, {"name": ".multistore.audit_log"})
-            self._uow.tx_flags["audit_lock"] = True
         last = conn.execute(_AUDIT_LAST).first()
         entry = chain_entry(
             sequence=1 if last is None else int(last.sequence) + 1,
@@ -185,6 +269,143 @@ class SqlAuditLog(_Repository):
                 "hash": entry.hash,
             },
         )
+        return entry
+
+    def _ensure_head(self) -> None:
+        engine = self._uow._storage.engine
+        if engine in _HEADED:
+            return
+        conn = self._conn
+        known = conn.execute(
+            select(t.settings.c.name).where(t.settings.c.name == _AUDIT_HEAD)
+        ).first()
+        if known is None:  # create it in this transaction; mark it once seen committed
+            for statement in _PG_AUDIT_HEAD_INIT:
+                conn.exec_driver_sql(statement)
+        else:
+            _HEADED.add(engine)
+
+    def _pg_params(
+        self,
+        *,
+        occurred_at: datetime,
+        actor_id: str,
+        action: str,
+        target: str,
+        outcome: str,
+        details: Mapping[str, Any] | None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        fields: dict[str, Any] = {
+            "occurred_at": occurred_at,
+            "actor_id": actor_id,
+            "action": action,
+            "target": target,
+            "outcome": outcome,
+            "details": canonical_details(details),
+        }
+        before, middle, after = hash_template(**fields)
+        params = {
+            **fields,
+            "occurred_at": occurred_at.astimezone(UTC),
+            "details": json.dumps(fields["details"], sort_keys=True, ensure_ascii=False),
+            "before": before,
+            "middle": middle,
+            "after": after,
+        }
+        return fields, params
+
+    def _sealed(self, fields: Mapping[str, Any], rows: Sequence[Sequence[Any]]) -> AuditEntry:
+        sequence, prev_hash, sealed = rows[0]
+        entry = chain_entry(sequence=int(sequence), prev_hash=str(prev_hash), **fields)
+        if entry.hash != sealed:  # pragma: no cover - database and Python disagree on the text
+            raise StorageError(
+                f"the database sealed audit entry {sequence} with hash {sealed}, expected "
+                f"{entry.hash}; check that the database encoding is UTF8",
+                code="storage.error",
+            )
+        return entry
+
+    def _no_head(self, exc: BaseException) -> bool:
+        if _NO_HEAD not in str(exc):
+            return False
+        _HEADED.discard(self._uow._storage.engine)
+        return True
+
+    def _append_pg(self, **kwargs: Any) -> AuditEntry:
+        self._ensure_head()
+        fields, params = self._pg_params(**kwargs)
+        try:
+            rows = self._driver_rows(_PG_AUDIT_APPEND, params)
+        except sa_exc.DBAPIError as exc:
+            if self._no_head(exc):
+                raise _head_lost() from exc
+            raise
+        return self._sealed(fields, rows)
+
+    @translated("appending to the audit log and committing")
+    def append_and_commit(
+        self,
+        *,
+        occurred_at: datetime,
+        actor_id: str,
+        action: str,
+        target: str,
+        outcome: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Append an entry as :meth:`append` does, then commit the unit of work.
+
+        On PostgreSQL the append and the ``COMMIT`` go to the server together (one round trip,
+        psycopg's pipeline mode), so the chain's lock is held for the server's work only, never
+        while this process waits to be scheduled: concurrent writers no longer queue behind a
+        lock held across a network round trip. If the append fails, the commit is not applied
+        and nothing of the unit of work is written.
+
+        Raises:
+            TransientStorageError: the database was busy; nothing was committed.
+        """
+        uow = self._uow
+        if uow.dialect != "postgresql":
+            entry = self.append(
+                occurred_at=occurred_at,
+                actor_id=actor_id,
+                action=action,
+                target=target,
+                outcome=outcome,
+                details=details,
+            )
+            uow.commit()
+            return entry
+        self._ensure_head()
+        fields, params = self._pg_params(
+            occurred_at=occurred_at,
+            actor_id=actor_id,
+            action=action,
+            target=target,
+            outcome=outcome,
+            details=details,
+        )
+        conn = self._conn
+        proxied = conn.connection
+        dbapi = conn.dialect.loaded_dbapi
+        driver: Any = proxied.dbapi_connection
+        try:
+            with driver.pipeline(), driver.cursor() as cursor:
+                cursor.execute(_PG_AUDIT_APPEND, params, prepare=True)
+                driver.commit()
+                rows = cursor.fetchall()
+        except dbapi.Error as exc:
+            lost = conn.dialect.is_disconnect(exc, driver, None)
+            if lost:
+                conn.invalidate(exc)
+            wrapped = sa_exc.DBAPIError.instance(
+                _PG_AUDIT_APPEND, dict(params), exc, dbapi.Error, connection_invalidated=lost
+            )
+            if self._no_head(wrapped):
+                raise _head_lost() from exc
+            raise wrapped from exc
+        entry = self._sealed(fields, rows)
+        uow.commit()  # the driver has committed: this only closes the unit's bookkeeping
         return entry
 
     @translated("reading the audit log")

@@ -18,7 +18,6 @@ A method that raises has written nothing: it either fails before writing, undoes
 from __future__ import annotations
 
 import functools
-import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time
@@ -46,9 +45,14 @@ from multistore import money as m
 from multistore._validation import check_id, check_non_negative_int
 from multistore.adapters.sqlalchemy import tables as t
 from multistore.adapters.sqlalchemy.cipher import Cipher
-from multistore.adapters.sqlalchemy.errors import translating
+from multistore.adapters.sqlalchemy.errors import is_transient, translate, translating
 from multistore.catalog.model import Product, Sku
-from multistore.errors import ConflictError, InsufficientStockError, NotFoundError
+from multistore.errors import (
+    ConflictError,
+    InsufficientStockError,
+    NotFoundError,
+    TransientStorageError,
+)
 from multistore.geo import GeoPoint
 from multistore.inventory.model import (
     MovementKind,
@@ -63,7 +67,7 @@ from multistore.orders.model import Order, OrderLine, OrderStatus
 from multistore.stores.model import Address, OpeningHours, OpeningPeriod, Store, StoreStatus
 
 if TYPE_CHECKING:
-    from multistore.adapters.sqlalchemy.storage import SqlUnitOfWork
+    from multistore.adapters.sqlalchemy.storage import SqlStorage, SqlUnitOfWork
 
 __all__ = [
     "SqlMemberRepository",
@@ -72,6 +76,7 @@ __all__ = [
     "SqlStockRepository",
     "SqlStoreRepository",
     "dialect_insert",
+    "hold_now",
 ]
 
 P = ParamSpec("P")
@@ -499,11 +504,11 @@ _PG_CLAIM = text(
 )
 """PostgreSQL: claim a reservation key and insert its lines in one round trip."""
 
-_PG_RESERVE = """
+_PG_RESERVE_MANY = """
     WITH wanted AS (
         SELECT w.store_id, w.sku, w.quantity
-        FROM json_to_recordset(CAST(%(lines)s AS json))
-          AS w (store_id text, sku text, quantity bigint)
+        FROM unnest(CAST(%(stores)s AS text[]), CAST(%(skus)s AS text[]),
+                    CAST(%(quantities)s AS bigint[])) AS w (store_id, sku, quantity)
     ),
     claimed AS (
         INSERT INTO reservations (key, status, created_at, expires_at)
@@ -542,18 +547,70 @@ _PG_RESERVE = """
     UNION ALL
     SELECT 'seen', store_id, sku, on_hand, reserved, safety_buffer FROM locked
     UNION ALL
-    SELECT 'claimed', key, NULL, NULL, NULL, NULL FROM claimed
+    SELECT 'claimed', {claimed}, NULL, NULL, NULL, NULL FROM claimed
 """
-"""PostgreSQL: a whole reservation in one round trip.
 
-``claimed`` claims the key first (``ON CONFLICT DO NOTHING``: a concurrent duplicate waits on
-the key's index entry before touching any stock row, so it can never hold a stock row while
-waiting for a transaction that commits or releases the same key). Only if the key was claimed,
-``locked`` takes the row locks in sorted ``(store, sku)`` order (byte order, like Python's sort,
-whatever the database collation) and reads the latest committed levels; ``checked`` says whether
-every line is available; only then are the lines stored and the units held, with the
-availability condition repeated in the ``UPDATE``. Rows: ``claimed``, ``held`` (levels after
-the hold) and ``seen`` (levels when locked). Claimed but short: the caller deletes the claim.
+_PG_RESERVE_ONE = """
+    WITH claimed AS (
+        INSERT INTO reservations (key, status, created_at, expires_at)
+        VALUES (%(key)s, 'active', %(created_at)s, %(expires_at)s)
+        ON CONFLICT (key) DO NOTHING
+        RETURNING key
+    ),
+    held AS (
+        UPDATE stock_levels AS l
+        SET reserved = l.reserved + CAST(%(quantity)s AS bigint)
+        WHERE l.store_id = %(store)s AND l.sku = %(sku)s
+          AND l.on_hand - l.reserved - l.safety_buffer >= CAST(%(quantity)s AS bigint)
+          AND EXISTS (SELECT 1 FROM claimed)
+        RETURNING l.store_id, l.sku, l.on_hand, l.reserved, l.safety_buffer
+    ),
+    stored AS (
+        INSERT INTO reservation_lines (reservation_key, store_id, sku, quantity)
+        SELECT claimed.key, held.store_id, held.sku, CAST(%(quantity)s AS bigint)
+        FROM claimed, held
+    )
+    SELECT 'held' AS kind, store_id, sku, on_hand, reserved, safety_buffer FROM held
+    UNION ALL
+    SELECT 'claimed', {claimed}, NULL, NULL, NULL, NULL FROM claimed
+"""
+
+_CLAIMED_KEY = "claimed.key"
+
+_SHORT_MARKER = "multistore:short:"
+"""Starts the text whose failed cast aborts a short reservation in autocommit."""
+
+_CLAIMED_OR_ABORT = (
+    "CASE WHEN (SELECT count(*) FROM held) = %(n)s THEN claimed.key "
+    "ELSE CAST('multistore:short:' || claimed.key AS integer)::text END"
+)
+
+_PG_RESERVE = {
+    (many, abort): (_PG_RESERVE_MANY if many else _PG_RESERVE_ONE).replace(
+        "{claimed}",
+        _CLAIMED_OR_ABORT if abort else _CLAIMED_KEY,
+    )
+    for many in (False, True)
+    for abort in (False, True)
+}
+"""PostgreSQL: a whole reservation in one round trip, by ``(more than one line, abort if short)``.
+
+Every variant claims the key first (``INSERT ... ON CONFLICT DO NOTHING``): a concurrent
+duplicate waits on the key's index entry before touching any stock row, so it never holds a
+stock row while waiting for a transaction that commits or releases the same key. Only if the
+key was claimed are units held:
+
+* one line: the conditional ``UPDATE ... WHERE on_hand - reserved - safety_buffer >= q`` locks
+  and checks the row, and the line is stored only if it held;
+* several lines: ``locked`` takes the row locks in sorted ``(store, sku)`` order (byte order,
+  like Python's sort, whatever the database collation) and reads the latest committed levels;
+  ``checked`` says whether every line is available; only then are the lines stored and the
+  units held, the availability condition repeated in the ``UPDATE``.
+
+Rows: ``claimed``, ``held`` (levels after the hold) and, for several lines, ``seen`` (levels
+when locked). Claimed but short: in a unit of work the caller deletes the claim; the *abort*
+variant instead fails the ``claimed`` row's cast, so the statement (and its autocommit
+transaction) writes nothing at all (see :func:`hold_now`).
 """
 
 _HOLD_RETURNING = text(
@@ -619,11 +676,22 @@ def _short(
     levels: Mapping[tuple[str, str], StockLevel],
     failed: ReservationLine | None,
 ) -> InsufficientStockError:
-    """The ``stock.insufficient`` error naming every line the ``levels`` cannot cover."""
+    """The ``stock.insufficient`` error naming every line the ``levels`` cannot cover.
+
+    ``failed`` is named whatever its level says; if no line is named (the levels were read
+    after the failed hold and stock came back meanwhile), every line is.
+    """
     short: list[dict[str, object]] = []
+    named = {
+        line
+        for line in reservation.lines
+        if line is failed
+        or levels.get((line.store_id, line.sku), StockLevel(line.store_id, line.sku)).available
+        < line.quantity
+    }
     for line in reservation.lines:
         level = levels.get((line.store_id, line.sku), StockLevel(line.store_id, line.sku))
-        if level.available < line.quantity or line is failed:
+        if line in named or not named:
             short.append(
                 {
                     "store_id": line.store_id,
@@ -641,6 +709,46 @@ def _short(
         code="stock.insufficient",
         details={"key": reservation.key, "short_lines": short},
     )
+
+
+def _pg_hold_call(reservation: Reservation, *, abort: bool) -> tuple[str, dict[str, Any]]:
+    """The statement (see :data:`_PG_RESERVE`) and parameters that hold ``reservation``."""
+    lines = reservation.lines
+    params: dict[str, Any] = {
+        "key": reservation.key,
+        "created_at": _utc(reservation.created_at),
+        "expires_at": _utc(reservation.expires_at),
+        "n": len(lines),
+    }
+    many = len(lines) > 1
+    if many:
+        params.update(
+            stores=[line.store_id for line in lines],
+            skus=[line.sku for line in lines],
+            quantities=[line.quantity for line in lines],
+        )
+    else:
+        line = lines[0]
+        params.update(store=line.store_id, sku=line.sku, quantity=line.quantity)
+    return _PG_RESERVE[(many, abort)], params
+
+
+def _pg_hold_rows(
+    rows: Sequence[Sequence[Any]],
+) -> tuple[bool, list[StockLevel], dict[tuple[str, str], StockLevel]]:
+    """Read the rows of :data:`_PG_RESERVE`: ``(claimed, held levels sorted, seen levels)``."""
+    claimed = False
+    held: list[StockLevel] = []
+    seen: dict[tuple[str, str], StockLevel] = {}
+    for row in rows:
+        if row[0] == "claimed":
+            claimed = True
+        elif row[0] == "held":
+            held.append(_level_from_tuple(row))
+        else:
+            seen[(row[1], row[2])] = _level_from_tuple(row)
+    held.sort(key=lambda x: (x.store_id, x.sku))
+    return claimed, held, seen
 
 
 class SqlStockRepository(_Repository):
@@ -768,9 +876,10 @@ class SqlStockRepository(_Repository):
         """Hold every line or none; idempotent by key (see the port).
 
         PostgreSQL: one statement (:data:`_PG_RESERVE`) claims the key (``INSERT ... ON
-        CONFLICT DO NOTHING``), locks the stock rows in sorted ``(store, sku)`` order, checks
-        that every line is available and only then stores the lines and holds the units; a
-        short line holds nothing and the claim is deleted. SQLite (one writer at a time): the
+        CONFLICT DO NOTHING``), holds one line with a conditional UPDATE or several in sorted
+        ``(store, sku)`` lock order after checking them all, and stores the lines; a short line
+        holds nothing and the claim is deleted (:func:`hold_now` instead aborts the statement).
+        SQLite (one writer at a time): the
         key and lines are claimed first, then each line is one conditional UPDATE in sorted
         order; a short line undoes this call's holds and claim.
         """
@@ -792,33 +901,20 @@ class SqlStockRepository(_Repository):
 
     def _hold_pg(self, reservation: Reservation) -> tuple[Reservation, bool, list[StockLevel]]:
         lines = reservation.lines
-        rows = self._driver_rows(
-            _PG_RESERVE,
-            {
-                "key": reservation.key,
-                "created_at": _utc(reservation.created_at),
-                "expires_at": _utc(reservation.expires_at),
-                "lines": json.dumps(
-                    [
-                        {"store_id": line.store_id, "sku": line.sku, "quantity": line.quantity}
-                        for line in lines
-                    ]
-                ),
-                "n": len(lines),
-            },
+        claimed, held, seen = _pg_hold_rows(
+            self._driver_rows(*_pg_hold_call(reservation, abort=False))
         )
-        if not any(r[0] == "claimed" for r in rows):
+        if not claimed:
             existing = self._find_reservation(reservation.key)
             if existing is None:  # pragma: no cover - the winner deleted its claim since
                 return self._hold_pg(reservation)
             return self._replay(existing, reservation), True, []
-        held = [_level_from_tuple(r) for r in rows if r[0] == "held"]
-        if len(held) != len(lines):
-            self._undo_claim(reservation.key, [x for x in lines if _in(x, held)])
-            seen = {(r[1], r[2]): _level_from_tuple(r) for r in rows if r[0] == "seen"}
+        if len(held) == len(lines):
+            return _active(reservation), False, held
+        self._undo_claim(reservation.key, [x for x in lines if _in(x, held)])
+        if seen:
             raise _short(reservation, seen, None)
-        held.sort(key=lambda x: (x.store_id, x.sku))
-        return _active(reservation), False, held
+        raise self._insufficient(reservation, lines[0])
 
     def _hold_sqlite(self, reservation: Reservation) -> tuple[Reservation, bool, list[StockLevel]]:
         conn = self._conn
@@ -1057,6 +1153,115 @@ class SqlStockRepository(_Repository):
             return []
         moved = self._transition(due, ReservationStatus.EXPIRED)
         return sorted(self._unhold(moved, ReservationStatus.EXPIRED), key=lambda r: r.key)
+
+
+def hold_now(
+    storage: SqlStorage, reservation: Reservation
+) -> tuple[Reservation, bool, list[StockLevel]]:
+    """Reserve in a transaction of its own: one round trip to PostgreSQL when it holds.
+
+    The same hold as :meth:`SqlStockRepository.hold` (every line or none, idempotent by key,
+    rows locked in sorted ``(store, sku)`` order, the levels after the hold returned), for a
+    caller whose whole transaction is this one reservation (a checkout service holding stock
+    before it takes payment, a benchmark). On PostgreSQL the statement runs in autocommit on a
+    pooled connection: no ``BEGIN`` and ``COMMIT`` round trips. It is atomic by itself: a short
+    line makes the statement fail, so nothing is written. A replay and a short reservation cost
+    one more read. Transient failures (deadlock, lost connection) are retried as
+    :meth:`SqlStorage.run_in_transaction` retries them. On SQLite this is
+    ``storage.run_in_transaction(lambda uow: uow.stock.hold(reservation))``.
+
+    Args:
+        storage: The storage (its engine, pool and retry policy are used).
+        reservation: What to hold.
+
+    Returns:
+        ``(reservation, replayed, levels)`` as :meth:`SqlStockRepository.hold` returns them.
+
+    Raises:
+        InsufficientStockError: ``stock.insufficient``; nothing was held.
+        ConflictError: ``stock.reservation_conflict`` when the key holds other lines.
+        TransientStorageError: ``storage.retries_exhausted`` when the database stayed busy.
+    """
+    if storage.dialect != "postgresql":
+        return storage.run_in_transaction(lambda uow: _hold_in(uow, reservation))
+    policy = storage.retry
+    attempt = 1
+    while True:
+        try:
+            rows = _autocommit_rows(storage, *_pg_hold_call(reservation, abort=True))
+            break
+        except _ShortHoldError:
+            levels = storage.run_in_transaction(
+                lambda uow: uow.stock.snapshot(
+                    skus={x.sku for x in reservation.lines},
+                    store_ids={x.store_id for x in reservation.lines},
+                ),
+                read_only=True,
+            )
+            raise _short(reservation, levels, None) from None
+        except sa_exc.DBAPIError as exc:
+            if not is_transient(exc):
+                raise translate(exc, action="reserving stock") from exc
+            if attempt >= policy.attempts:
+                raise TransientStorageError(
+                    f"the database stayed busy or deadlocked through {attempt} attempts; "
+                    "nothing was held, retry the call later",
+                    code="storage.retries_exhausted",
+                    details={"attempts": attempt},
+                ) from exc
+            policy.sleep(policy.delay(attempt))
+            attempt += 1
+    claimed, held, _ = _pg_hold_rows(rows)
+    if claimed:
+        return _active(reservation), False, held
+    return storage.run_in_transaction(lambda uow: _hold_in(uow, reservation))
+
+
+def _hold_in(
+    uow: SqlUnitOfWork, reservation: Reservation
+) -> tuple[Reservation, bool, list[StockLevel]]:
+    stock = uow.stock
+    assert isinstance(stock, SqlStockRepository)
+    return stock.hold(reservation)
+
+
+class _ShortHoldError(Exception):
+    """The abort variant of :data:`_PG_RESERVE` found a line short and wrote nothing."""
+
+
+def _autocommit_rows(
+    storage: SqlStorage, sql: str, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Run one statement in autocommit on a pooled psycopg connection; return its rows.
+
+    Driver errors are wrapped as SQLAlchemy wraps them (a lost connection is invalidated);
+    the failed cast of a short abort-variant hold becomes :class:`_ShortHoldError`.
+    """
+    engine = storage.engine
+    dbapi = engine.dialect.loaded_dbapi
+    proxied = engine.raw_connection()
+    try:
+        driver: Any = proxied.driver_connection
+        try:
+            driver.autocommit = True
+            try:
+                with driver.cursor() as cursor:
+                    cursor.execute(sql, params, prepare=True)
+                    return list(cursor.fetchall())
+            finally:
+                if not driver.closed:
+                    driver.autocommit = False
+        except dbapi.Error as exc:
+            if getattr(exc, "sqlstate", None) == "22P02" and _SHORT_MARKER in str(exc):
+                raise _ShortHoldError from exc
+            lost = engine.dialect.is_disconnect(exc, driver, None)
+            if lost:
+                proxied.invalidate(exc)
+            raise sa_exc.DBAPIError.instance(
+                sql, dict(params), exc, dbapi.Error, connection_invalidated=lost
+            ) from exc
+    finally:
+        proxied.close()
 
 
 def _movement_values(movement: StockMovement) -> dict[str, Any]:

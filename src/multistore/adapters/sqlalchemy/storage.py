@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import attrs
 from sqlalchemy import Connection, Engine, select
@@ -130,7 +130,6 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
         self._open = False
         self._holds_writer_mark = False
-        self.tx_flags: dict[str, Any] = {}
         self.stores: StoreRepository = SqlStoreRepository(self)
         self.products: ProductRepository = SqlProductRepository(self)
         self.stock: StockRepository = SqlStockWithTransfersRepository(self)
@@ -219,7 +218,6 @@ class SqlUnitOfWork:
         return conn
 
     def _end_transaction(self) -> None:
-        self.tx_flags = {}
         if self._holds_writer_mark:
             self._holds_writer_mark = False
             self._storage._mark_writer(-1)
