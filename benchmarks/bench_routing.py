@@ -348,6 +348,17 @@ def _compare(
             t_fast,
         )
     )
+    fast_quiet, t_fast_quiet = _run_mode(instances, {"mode": "fast", "explain": False})
+    rows.append(
+        _row(
+            case,
+            "multistore fast, explain=False",
+            [_minor(p) for p in fast_quiet],
+            opt,
+            [len(p.shipments) for p in fast_quiet],
+            t_fast_quiet,
+        )
+    )
     quiet, t_quiet = _run_mode(instances, {"mode": "exact", "explain": False})
     rows.append(
         _row(

@@ -230,7 +230,8 @@ class StoreNetwork:
                 d = -1
             else:
                 h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
-                d = round(two_r * asin(min(1.0, sqrt(h))))
+                x = sqrt(h)
+                d = round(two_r * asin(1.0 if x > 1.0 else x))
             if radius is not None and (d < 0 or d > radius * 1000.0):
                 why = radius_why.get(i)
                 if why is None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from itertools import accumulate
 
-from multistore.routing.problem import Problem, opening_saving
+from multistore.routing.problem import Problem, addable_stores, opening_saving
 
 __all__ = ["SearchResult", "solve_exact"]
 
@@ -73,6 +73,8 @@ class _Search:
         self.depth = 0
         self.open_bounds: list[int] = []
         self.best_open = bytearray(start) if start is not None and start_cost is not None else None
+        self.addable: list[int] | None = None
+        """Stores that may pay for themselves on a covered node (computed when first needed)."""
         self.best = start_cost if start_cost is not None else None
         n = p.n
         self.state = bytearray(n)
@@ -462,7 +464,9 @@ class _Search:
             if left:
                 self._complete(left, floor)
             else:
+                # a covers the order alone; one more store may still pay for itself
                 self._offer()
+                self._branch_improving(self.open_fixed + floor)
             self._unopen(a)
             self._close(a)
             closed.append(a)
@@ -555,10 +559,15 @@ class _Search:
                 total += v
         return out, total
 
-    def _branch_improving(self, lb: int) -> None:
+    def _branch_improving(self, lb: int) -> None:  # noqa: PLR0912 - one hot frame
         """At a covered node, branch on stores whose opening could pay for itself."""
         p = self.p
         state = self.state
+        addable = self.addable
+        if addable is None:
+            addable = self.addable = addable_stores(p)
+        if not addable:
+            return  # no store can ever pay for itself on a covered plan
         used: list[list[tuple[int, int]]] = []
         for k, ent in enumerate(p.ent):
             rem = p.demand[k]
@@ -572,7 +581,7 @@ class _Search:
                     rem -= t
             used.append(u)
         gains: list[tuple[int, int]] = []
-        for j in range(p.n):
+        for j in addable:
             if state[j]:
                 continue
             saving = opening_saving(p, j, used)

@@ -23,7 +23,7 @@ class RoutingPolicy(BaseModel):
     Attributes:
         mode: ``"auto"`` (default): exact search within ``node_budget`` nodes, otherwise the best
             plan found with its proven gap; ``"exact"``: search to the proven optimum;
-            ``"fast"``: greedy cover and local search, then at most 30 search nodes;
+            ``"fast"``: greedy cover and local search, then at most 40 search nodes;
             ``"milp"``: HiGHS (needs ``highspy``).
         split_penalty: Extra cost per shipment beyond the first, in major units (``"5.00"``) or
             Money; it steers towards fewer parcels but is not part of the shipping cost.

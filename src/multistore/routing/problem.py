@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from multistore.routing.cost import CostModel, LinearCostModel, terms_nano
 from multistore.routing.request import CandidateStore
 
-__all__ = ["Problem", "build_problem"]
+__all__ = ["Problem", "addable_stores", "build_problem", "opening_saving"]
 
 Entry = tuple[int, int, int]
 """(scaled unit cost, store index, usable units) in one SKU's supply list."""
@@ -26,6 +26,7 @@ class Problem:
         "_qmaps",
         "_sku_sets",
         "amortised",
+        "by_distance",
         "capacity",
         "const",
         "demand",
@@ -66,6 +67,8 @@ class Problem:
         self.dummy: int | None = None
         self.max_open: int | None = None
         self.weight = 1
+        self.by_distance = False
+        """Whether the tie-break order is the distance order (no store has a priority)."""
         self._sku_sets: list[set[int]] | None = None
         self._qmaps: list[dict[int, int]] | None = None
 
@@ -172,11 +175,15 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over the stores
     """
     p = Problem()
     keys = []
+    ranked = False
     for j, ni in enumerate(indices):
         s = stores[ni]
         pr = s.priority
+        if pr is not None:
+            ranked = True
         keys.append((pr is None, pr or 0, distances[j], s.store_id, j))
     keys.sort()
+    p.by_distance = not ranked
     order = [key[4] for key in keys]
     n = len(order)
     p.n = n
@@ -309,3 +316,22 @@ def opening_saving(p: Problem, j: int, used: list[list[tuple[int, int]]]) -> int
             saving += x * (c2 - c)
             left -= x
     return saving
+
+
+def addable_stores(p: Problem) -> list[int]:
+    """Stores that could ever save more than their fixed cost by taking units over.
+
+    Opening store ``j`` saves at most its usable units times the gap between the dearest unit
+    cost of each SKU and ``j``'s own (:func:`opening_saving` never exceeds it), so a store
+    whose bound does not exceed ``p.fixed_scaled[j]`` never pays for itself on a covered plan.
+    """
+    dearest = [ent[-1][0] if ent else 0 for ent in p.ent]
+    fs = p.fixed_scaled
+    out = []
+    for j, items in enumerate(p.items):
+        most = 0
+        for k, q, c in items:
+            most += q * (dearest[k] - c)
+        if most > fs[j]:
+            out.append(j)
+    return out

@@ -13,6 +13,7 @@ from multistore.geo import GeoPoint
 from multistore.money import from_minor, minor_per_major
 from multistore.routing.candidates import Eligibility, StoreNetwork
 from multistore.routing.cost import NANO, CostModel, LinearCostModel, round_shipment_cost
+from multistore.routing.cover import solve_cover
 from multistore.routing.errors import RoutingValidationError
 from multistore.routing.exact import SearchResult, solve_exact
 from multistore.routing.explain import explain
@@ -26,8 +27,14 @@ __all__ = ["Context", "reroute", "route", "route_request"]
 
 Assignment = dict[int, list[tuple[int, int]]]
 
+EXACT_COVER_NODES = 1_000
+"""Nodes the exact and auto modes give the cover search (:mod:`multistore.routing.cover`)
+before handing a hard order to the branch and bound with Lagrangian bounds."""
+
 FAST_NODES = 30
-"""Search nodes the fast mode spends after its greedy start (a truncated branch and bound)."""
+"""Search nodes the fast mode spends after its greedy start when the order may stay partly
+unfulfilled under a shipment cap (a truncated branch and bound); other orders use
+:func:`~multistore.routing.cover.solve_cover`."""
 
 
 class Context:
@@ -129,7 +136,7 @@ def route(
     )
 
 
-def route_request(
+def route_request(  # noqa: PLR0912 - one branch per mode
     *,
     request: RouteRequest,
     network: StoreNetwork,
@@ -157,8 +164,12 @@ def route_request(
     if not p.skus and not p.forced:
         result = SearchResult(bytearray(p.n), p.const, p.const, 0, proven=True)
     elif mode == "fast":
-        start, start_cost = solve_fast(p)
-        result = solve_exact(p, start=start, start_cost=start_cost, budget=FAST_NODES)
+        found = solve_cover(p) if p.dummy is None else None
+        if found is None:
+            start, start_cost = solve_fast(p)
+            result = solve_exact(p, start=start, start_cost=start_cost, budget=FAST_NODES)
+        else:
+            result = found
         if result.cost is None:  # nothing found yet: let the search settle feasibility
             result = solve_exact(p, budget=policy.node_budget)
     elif mode == "milp":
@@ -166,9 +177,14 @@ def route_request(
 
         result = solve_milp(p)
     else:
-        start, start_cost = multi_start(p, starts=2)
         budget = policy.node_budget if mode == "auto" else None
-        result = solve_exact(p, start=start, start_cost=start_cost, budget=budget)
+        cover_budget = EXACT_COVER_NODES if budget is None else min(budget, EXACT_COVER_NODES)
+        found = solve_cover(p, budget=cover_budget) if p.dummy is None else None
+        if found is not None and found.proven:
+            result = found  # the cover search ran to its end within its budget
+        else:
+            start, start_cost = multi_start(p, starts=2)
+            result = solve_exact(p, start=start, start_cost=start_cost, budget=budget)
     if result.is_open is None or result.cost is None:
         limit = policy.max_shipments
         if not result.proven and mode != "milp":
@@ -423,59 +439,67 @@ def _shipments(ctx: Context, assignment: Assignment) -> tuple[list[Shipment], in
     stores = ctx.net.stores
     skus = p.skus
     pinned_units = p.pinned_units
-    per_store: dict[int, dict[str, int]] = {}
-    if pinned_units:
-        for r, pinned in pinned_units.items():
-            d = per_store.setdefault(r, {})
-            for sku, q in pinned:
-                d[sku] = d.get(sku, 0) + q
-    for r, parts in assignment.items():
-        d = per_store.setdefault(r, {})
-        for k, t in parts:
-            sku = skus[k]
-            d[sku] = d.get(sku, 0) + t
-    order: dict[str, int] | None = None
     out: list[Shipment] = []
     minors: list[int] = []
     exact_total = 0
     pickup = ctx.pickup
     fixed_nano = p.fixed_nano
     unit_nano = p.unit_nano
-    for r in sorted(per_store):
-        lines = per_store[r]
+    net_index = p.net_index
+    dist_m = p.dist_m
+    line_of = _plan_line
+    shipping = sorted({*assignment, *pinned_units}) if pinned_units else sorted(assignment)
+    for r in shipping:
+        parts = assignment.get(r, ())
+        # SKU indices follow the order's lines, so sorted parts are in line order
+        lines = [(skus[k], t) for k, t in (sorted(parts) if len(parts) > 1 else parts)]
+        pinned = pinned_units.get(r) if pinned_units else None
+        if pinned:
+            rank = {sku: n for n, (sku, _q) in enumerate(ctx.request.lines)}
+            lines = sorted([*pinned, *lines], key=lambda x: rank[x[0]])
         if not lines:
             continue
         unit, per_sku = unit_nano[r]
+        units = 0
         if per_sku:
-            exact = fixed_nano[r] + sum(q * per_sku.get(sku, unit) for sku, q in lines.items())
+            exact = fixed_nano[r]
+            for sku, q in lines:
+                units += q
+                exact += q * per_sku.get(sku, unit)
         else:
-            exact = fixed_nano[r] + sum(q * unit for q in lines.values())
+            for _sku, q in lines:
+                units += q
+            exact = fixed_nano[r] + units * unit
         exact_total += exact
-        ni = p.net_index[r]
-        pinned_skus = tuple(sku for sku, _q in pinned_units[r]) if r in pinned_units else ()
-        if len(lines) > 1:
-            if order is None:
-                order = {sku: n for n, (sku, _q) in enumerate(ctx.request.lines)}
-            rank = order
-            plan_lines = tuple(
-                PlanLine(sku, q) for sku, q in sorted(lines.items(), key=lambda x: rank[x[0]])
-            )
-        else:
-            plan_lines = tuple(PlanLine(sku, q) for sku, q in lines.items())
+        ni = net_index[r]
         minor = round_shipment_cost(exact)
         minors.append(minor)
         out.append(
             Shipment(
                 store_id=stores[ni].store_id,
-                lines=plan_lines,
-                units=sum(lines.values()),
-                distance_km=p.dist_m[r] / 1000.0,
+                lines=tuple([line_of(sku, q) for sku, q in lines]),
+                units=units,
+                distance_km=dist_m[r] / 1000.0,
                 cost=_money(minor, cur),
                 pickup=ni == pickup,
-                pinned=pinned_skus,
+                pinned=tuple(sku for sku, _q in pinned) if pinned else (),
             )
         )
     return out, exact_total, minors
+
+
+_LINE_CACHE: dict[tuple[str, int], PlanLine] = {}
+
+
+def _plan_line(sku: str, quantity: int) -> PlanLine:
+    """``PlanLine(sku, quantity)``, memoised (plan lines are immutable values)."""
+    key = (sku, quantity)
+    line = _LINE_CACHE.get(key)
+    if line is None:
+        if len(_LINE_CACHE) >= _CACHE_LIMIT:
+            _LINE_CACHE.clear()
+        line = _LINE_CACHE[key] = PlanLine(sku, quantity)
+    return line
 
 
 def _build_plan(  # noqa: PLR0912 - the plan's fields in the order they are derived
@@ -581,7 +605,9 @@ def nearest_alternative(ctx: Context) -> tuple[list[str], int] | None:
     items = p.items
     unit_nano = p.unit_nano
     exact_of: dict[int, int] = {}
-    for i in sorted(range(p.n), key=p.dist_m.__getitem__):
+    # without priorities the stores are already in (distance, id) order
+    nearest = range(p.n) if p.by_distance else sorted(range(p.n), key=p.dist_m.__getitem__)
+    for i in nearest:
         if not left:
             break
         unit, per_sku = unit_nano[i]
