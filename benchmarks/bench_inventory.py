@@ -19,6 +19,11 @@ Subjects, all in the same run, with the same driver (sqlite3 / psycopg 3) and wo
 * ``multistore one-shot``: ``hold_now(storage, r)``: the same statement and the same rows, as a
   transaction of its own (autocommit on PostgreSQL: one round trip; a short line aborts the
   statement so nothing is written), with bounded retries;
+* ``multistore repository, group commit (HoldBatcher)``: ``batcher.hold(r)`` on one
+  :class:`HoldBatcher` shared by the workers: the holds that arrive while a batch is being
+  written go together in the next one (one transaction, two pipelined statements, the same
+  rows as ``hold_now``); on SQLite it is ``hold_now``. Thread cases only: a process of one
+  worker never has two holds to batch;
 * ``baseline: naive read-then-write``: SELECT the row, check in Python, UPDATE it to the value
   computed in Python (each statement on its own, as a careless ORM would);
 * ``baseline: SELECT ... FOR UPDATE``: lock the row, check, UPDATE, record the hold, commit
@@ -71,6 +76,7 @@ from typing import Any, TypeVar
 from benchmarks.harness import Row
 from multistore.adapters.events.inprocess import InProcessEventBus
 from multistore.adapters.sqlalchemy import SqlStorage, create_storage
+from multistore.adapters.sqlalchemy.batching import HoldBatcher
 from multistore.adapters.sqlalchemy.engine import parse_url
 from multistore.adapters.sqlalchemy.repositories import hold_now
 from multistore.adapters.system import SystemClock, UuidIdFactory
@@ -248,10 +254,23 @@ def _one_shot_attempt(storage: SqlStorage) -> Attempt:
     return attempt
 
 
+def _batched_attempt(batcher: HoldBatcher) -> Attempt:
+    def attempt(key: str, pair: Pair, q: int) -> bool:
+        hold = Reservation(key=key, lines=(ReservationLine(pair[0], pair[1], q),), created_at=T0)
+        try:
+            batcher.hold(hold)
+        except InsufficientStockError:
+            return False
+        return True
+
+    return attempt
+
+
 WRITES = {
     "svc": "key+line+level+outbox+audit",
     "repo": "key+line+level",
     "now": "key+line+level",
+    "batch": "key+line+level (shared tx)",
     "naive": "hold+level (no tx)",
     "lock": "hold+level",
     "raw": "level",
@@ -433,16 +452,23 @@ def _measure(
     hot_attempts = max(4, int(15 * max(scale, 0.25)))
     subjects: list[tuple[str, str, Callable[[], Attempt]]] = []
     ms = _facade(storage)
-    hot = {name: [f"HOT-{name}-{i}" for i in range(HOT_ROWS)] for name in ("svc", "repo", "now")}
+    ours = ("svc", "repo", "now", "batch")
+    hot = {name: [f"HOT-{name}-{i}" for i in range(HOT_ROWS)] for name in ours}
     hot_base = {
         name: [f"HOT-{name}-{i}" for i in range(HOT_ROWS)] for name in ("naive", "lock", "raw")
     }
-    _seed_ours(ms, hot["svc"] + hot["repo"] + hot["now"])
+    _seed_ours(ms, [k for name in ours for k in hot[name]])
+    batcher = HoldBatcher(storage)  # shared by every worker thread of a run
     baselines.setup([k for ks in hot_base.values() for k in ks])
     subjects = [
         ("svc", "multistore service (ms.inventory.reserve)", lambda: _service_attempt(ms)),
         ("repo", "multistore repository (uow.stock.reserve)", lambda: _repository_attempt(storage)),
         ("now", "multistore one-shot (hold_now)", lambda: _one_shot_attempt(storage)),
+        (
+            "batch",
+            "multistore repository, group commit (HoldBatcher)",
+            lambda: _batched_attempt(batcher),
+        ),
         ("naive", "baseline: naive read-then-write", baselines.naive),
         (
             "lock",

@@ -13,6 +13,7 @@ set-up, migrations and the concurrency guarantees.
 """
 
 from multistore.adapters.sqlalchemy import promotions as promotions  # registers promotion tables
+from multistore.adapters.sqlalchemy.batching import HoldBatcher
 from multistore.adapters.sqlalchemy.cipher import KEY_ENV, AesGcmCipher, Cipher, new_key
 from multistore.adapters.sqlalchemy.errors import is_transient, translate
 from multistore.adapters.sqlalchemy.migrate import (
@@ -33,6 +34,7 @@ __all__ = [
     "KEY_ENV",
     "AesGcmCipher",
     "Cipher",
+    "HoldBatcher",
     "RetryPolicy",
     "SqlStorage",
     "SqlUnitOfWork",
