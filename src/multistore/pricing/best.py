@@ -24,13 +24,18 @@ to the selection with fewer promotions, then to the lexicographically smallest s
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import NamedTuple
 
 import attrs
 
 from multistore.pricing.lanes import (
+    ITEM_TYPE_NAMES,
     Candidate,
+    Effect,
     Miss,
     Part,
     Prepared,
@@ -85,7 +90,7 @@ def _allows(allowed: Sequence[str], pid: str, group: str | None) -> bool:
 
 def is_optional(c: Candidate) -> bool:
     """Coupons are optional; every other promotion applies automatically when it can."""
-    return isinstance(c.promo, Coupon)
+    return c.promo.type == "coupon"
 
 
 def _key(objective: str, saving: int, chosen: Sequence[Candidate]) -> tuple[int, int, list[str]]:
@@ -148,11 +153,29 @@ def valid_selections(candidates: Sequence[Candidate]) -> Iterator[tuple[Candidat
 
 
 def _enemies(cands: Sequence[Candidate]) -> dict[str, set[str]]:
+    """Each candidate's conflicting candidates (same pairs as :func:`conflicts`).
+
+    Only pairs sharing an exclusive group or involving a ``combines_with`` list can conflict,
+    so only those are tested.
+    """
     out: dict[str, set[str]] = {c.promo.id: set() for c in cands}
-    for a, b in itertools.combinations(cands, 2):
-        if conflicts(a, b):
+    groups: dict[str, list[Candidate]] = {}
+    for c in cands:
+        if c.promo.exclusive_group is not None:
+            groups.setdefault(c.promo.exclusive_group, []).append(c)
+    for members in groups.values():
+        for a, b in itertools.combinations(members, 2):
             out[a.promo.id].add(b.promo.id)
             out[b.promo.id].add(a.promo.id)
+    for a in cands:
+        if a.promo.combines_with is None:
+            continue
+        for b in cands:
+            if b is not a and not _allows(
+                a.promo.combines_with, b.promo.id, b.promo.exclusive_group
+            ):
+                out[a.promo.id].add(b.promo.id)
+                out[b.promo.id].add(a.promo.id)
     return out
 
 
@@ -176,30 +199,50 @@ def brute_force(
     return Selection(chosen=best[1], state=best[2], evaluated=count)
 
 
-def _upper_bounds(
-    prep: Prepared, candidates: Sequence[Candidate]
-) -> dict[str, dict[str, tuple[int, int]]]:
-    """Per candidate id and unit: (goods, shipping) saving on list prices.
+class _Bound(NamedTuple):
+    """What one candidate can save at most (on list prices), split by unit.
+
+    Attributes:
+        goods: Total goods saving over all its units.
+        ship: Total shipping saving over all its units.
+        dense: Goods saving per line (index = line), for per-line item promotions.
+        keyed: ``(goods, shipping)`` per other unit (store id or ``*``).
+    """
+
+    goods: int
+    ship: int
+    dense: list[int] | None
+    keyed: dict[str, tuple[int, int]]
+
+
+def _upper_bounds(prep: Prepared, candidates: Sequence[Candidate]) -> dict[str, _Bound]:
+    """Per candidate id: its (goods, shipping) saving on list prices, by unit.
 
     Savings only shrink as earlier lanes lower the prices (thresholds get harder, percentages
     apply to less, fixed prices save less), so these bound what the candidate can save later.
     """
-    bounds: dict[str, dict[str, tuple[int, int]]] = {}
+    n = len(prep.list_amounts)
+    bounds: dict[str, _Bound] = {}
     for c in candidates:
         p = c.promo
-        if isinstance(p, FlashSale):
-            # Unlimited allowance bounds any later distribution of the quota over lines.
-            price = int(p.price * prep.scale)
-            bounds[p.id] = {
-                f"#{i}": (max(0, prep.list_amounts[i] - price * prep.qty[i]), 0) for i in c.lines
-            }
-            continue
-        if isinstance(p, BuyXGetY):
-            bounds[p.id] = {f"#{i}": (prep.list_amounts[i], 0) for i in c.lines}
+        if p.type in ITEM_TYPE_NAMES:
+            dense = [0] * n
+            if isinstance(p, FlashSale):
+                # Unlimited allowance bounds any later distribution of the quota over lines.
+                price = int(p.price * prep.scale)
+                for i in c.lines:
+                    dense[i] = max(0, prep.list_amounts[i] - price * prep.qty[i])
+            elif isinstance(p, BuyXGetY):
+                for i in c.lines:
+                    dense[i] = prep.list_amounts[i]
+            else:
+                for part in initial_parts(c, prep)[0]:
+                    dense[part.lines[0]] += part.total
+            bounds[p.id] = _Bound(sum(dense), 0, dense, {})
             continue
         per_key: dict[str, tuple[int, int]] = {}
         for part in initial_parts(c, prep)[0]:
-            goods = part.total if part.weights else 0
+            goods = part.total if part.lines else 0
             ship = sum(part.shipping.values())
             g0, s0 = per_key.get(part.key, (0, 0))
             per_key[part.key] = (g0 + goods, s0 + ship)
@@ -207,37 +250,98 @@ def _upper_bounds(
             # Store coupons redeem in one store; points apply once: the largest unit bounds it.
             top = max(per_key.values(), key=lambda gs: gs[0] + gs[1])
             per_key = {"*": top}
-        bounds[p.id] = per_key
+        goods_total = sum(g for g, _ in per_key.values())
+        ship_total = sum(s for _, s in per_key.values())
+        bounds[p.id] = _Bound(goods_total, ship_total, None, per_key)
     return bounds
 
 
 def _lane_bound(
-    lane: LanePolicy,
-    cands: Sequence[Candidate],
-    bounds: dict[str, dict[str, tuple[int, int]]],
+    lane: LanePolicy, cands: Sequence[Candidate], bounds: dict[str, _Bound]
 ) -> tuple[int, int]:
     """Upper bound of what ``cands`` can save together in ``lane``."""
     if lane.mode == "best":
+        # One winner per unit: the largest bound of each line, store or cart.
+        dense = [d for c in cands if (d := bounds[c.promo.id].dense) is not None]
+        goods = ship = 0
+        if len(dense) == 1:
+            goods = sum(dense[0])
+        elif dense:
+            goods = sum(map(max, *dense))
         top: dict[str, tuple[int, int]] = {}
         for c in cands:
-            for key, (g, s) in bounds[c.promo.id].items():
+            for key, (g, s) in bounds[c.promo.id].keyed.items():
                 g0, s0 = top.get(key, (0, 0))
                 top[key] = (max(g0, g), max(s0, s))
-        return sum(g for g, _ in top.values()), sum(s for _, s in top.values())
+        return goods + sum(g for g, _ in top.values()), ship + sum(s for _, s in top.values())
     grouped: dict[str, tuple[int, int]] = {}
     goods = ship = 0
     for c in cands:
-        g = sum(v[0] for v in bounds[c.promo.id].values())
-        s = sum(v[1] for v in bounds[c.promo.id].values())
+        b = bounds[c.promo.id]
         group = c.promo.exclusive_group
         if group is None:
-            goods += g
-            ship += s
+            goods += b.goods
+            ship += b.ship
         else:
             g0, s0 = grouped.get(group, (0, 0))
-            grouped[group] = (max(g0, g), max(s0, s))
+            grouped[group] = (max(g0, b.goods), max(s0, b.ship))
     return goods + sum(g for g, _ in grouped.values()), ship + sum(s for _, s in grouped.values())
 
+
+def _ratio(value: Decimal, per: int = 1) -> tuple[int, int]:
+    num, den = value.as_integer_ratio()
+    return num, den * per
+
+
+def _larger(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a if a[0] * b[1] >= b[0] * a[1] else b
+
+
+def _rate(c: Candidate, lane: LanePolicy) -> tuple[int, int, int] | None:  # noqa: PLR0911
+    """``(num, den, slack)``: ``c`` saves at most ``num * S // den + slack`` in goods.
+
+    ``S`` is the sum of its lines' amounts in any state before its lane is applied (the lane's
+    entry amounts are at most that, and later prices only fall). Percentages apply to the
+    current amounts (rounded half up: at most one minor unit more per unit); amounts off
+    need their threshold reached on the lane's entry amounts, so ``amount / threshold``
+    bounds them when thresholds are checked after earlier lanes. ``None`` when no such rate
+    holds (item promotions, thresholds on list prices, a zero threshold).
+    """
+    p = c.promo
+    slack = len(c.lines)  # at least one line per unit
+    if p.type == "points":
+        return (*_ratio(p.max_percent, 100), 0)
+    if p.type == "spend_percent":
+        top = max((t.percent for t in p.tiers), default=Decimal(0))
+        return (*_ratio(top, 100), slack)
+    if p.type == "quantity_percent":
+        top = max((t.percent for t in p.tiers), default=Decimal(0))
+        return (*_ratio(top, 100), slack)
+    after = lane.threshold_base == "after"
+    if p.type == "coupon":
+        if p.amount is None:
+            return (*_ratio(p.percent or Decimal(0), 100), slack)
+        if after and p.min_spend > 0:
+            an, ad = _ratio(p.amount)
+            mn, md = _ratio(p.min_spend)
+            return an * md, ad * mn, 0
+        return None
+    if p.type == "spend_every" and after:
+        an, ad = _ratio(p.amount)
+        en, ed = _ratio(p.every)
+        return an * ed, ad * en, 0
+    if p.type == "spend_tiers" and after and p.tiers and all(t.threshold > 0 for t in p.tiers):
+        rate = (0, 1)
+        for t in p.tiers:
+            an, ad = _ratio(t.amount)
+            tn, td = _ratio(t.threshold)
+            rate = _larger(rate, (an * td, ad * tn))
+        return rate[0], rate[1], 0
+    return None
+
+
+_Rated = list[tuple[int, tuple[int, ...], tuple[int, int, int] | None]]
+"""Per promotion of a lane subset: its static goods bound, its lines and its rate."""
 
 _Fingerprint = tuple[tuple[int, ...], tuple[tuple[str, int], ...], int | None, int]
 """What a lane's outcome depends on: line amounts, shipping, cap headroom, points left."""
@@ -308,17 +412,29 @@ class _Search:
         self.forced_by_lane = [[c for c in forced if c.lane == ln.name] for ln in self.lanes]
         self.choices_by_lane = [[c for c in choices if c.lane == ln.name] for ln in self.lanes]
         self.maximize = policy.objective == "max_saving"
-        self.bounds = _upper_bounds(prep, candidates) if self.maximize else {}
-        self.later_ids = [
-            {c.promo.id for lane_c in self.choices_by_lane[j + 1 :] for c in lane_c}
-            for j in range(len(self.lanes))
-        ]
+        self.bounds: dict[str, _Bound] = _upper_bounds(prep, candidates) if self.maximize else {}
         self.best: tuple[tuple[int, int, list[str]], tuple[Candidate, ...], State] | None = None
         self.evaluated = 0
+        self.lane_memo: dict[tuple[int, _Fingerprint], _LaneMemo] = {}
+        self.rates: dict[str, tuple[int, int, int] | None] = {}
+
+    def rate(self, c: Candidate, lane: LanePolicy) -> tuple[int, int, int] | None:
+        """:func:`_rate` of ``c`` (memoised by id)."""
+        pid = c.promo.id
+        if pid not in self.rates:
+            self.rates[pid] = _rate(c, lane)
+        return self.rates[pid]
+
+    def prepare_walk(self) -> None:
+        """Set up the memos of :meth:`visit` (the lane-by-lane walk)."""
         # Memos (exact: each value depends only on its key).
         # Ids whose presence in a selection can change the subsets of lane j: the enemies of
         # the choices of lane j and later lanes. Memo keys keep only these.
         n_lanes = len(self.lanes)
+        self.later_ids = [
+            {c.promo.id for lane_c in self.choices_by_lane[j + 1 :] for c in lane_c}
+            for j in range(n_lanes)
+        ]
         self.subset_rel = [
             frozenset().union(
                 *(
@@ -337,7 +453,6 @@ class _Search:
         self.combos: dict[int, list[tuple[tuple[Candidate, ...], frozenset[str]]]] = {}
         self.subset_memo: dict[tuple[int, frozenset[str]], list[list[Candidate]]] = {}
         self.bound_memo: dict[tuple[int, tuple[str, ...]], tuple[int, int]] = {}
-        self.lane_memo: dict[tuple[int, _Fingerprint], _LaneMemo] = {}
 
     def subsets(self, j: int, chosen: Sequence[Candidate]) -> list[list[Candidate]]:
         """Subsets of lane ``j``'s choices that can still end in a valid selection."""
@@ -510,6 +625,374 @@ class _Search:
             self.visit(j + 1, nxt, new_chosen)
 
 
+class _Trie:
+    """The valid selections as a prefix tree over lanes: an edge is one lane's subset.
+
+    ``edges`` lists ``(lane_chosen, goods, ship, child, rated)``: the lane's promotions in that
+    branch (forced ones first, then the chosen ones, each in candidate order) with their static
+    upper bound, and for an ``all`` lane with rated promotions what :func:`_rate` needs to
+    tighten the goods bound on the amounts entering the lane. ``goods``/``ship`` bound what any
+    path below saves from this lane on (on list prices); ``fewest`` is the fewest promotions any
+    path below adds.
+    """
+
+    __slots__ = ("children", "edges", "fewest", "goods", "ship")
+
+    def __init__(self) -> None:
+        self.children: dict[int, _Trie] = {}
+        self.edges: list[tuple[list[Candidate], int, int, _Trie, _Rated | None]] = []
+        self.goods = 0
+        self.ship = 0
+        self.fewest = 0
+
+
+_MASK_MEMO: dict[tuple[tuple[int, ...], int, int], tuple[int, ...] | None] = {}
+"""Valid selections by conflict structure: carts priced under the same promotions share them."""
+_MASK_MEMO_SIZE = 512
+_MASK_MEMO_MAX_MASKS = 512
+_MAX_TREE_CHOICES = 200
+"""Beyond this many optional or conflicting promotions the lane-by-lane walk is used."""
+
+
+def _valid_masks_of(enemies: tuple[int, ...], automatic: int, limit: int) -> tuple[int, ...] | None:
+    """:func:`_valid_masks`, memoised (small results only, a bounded number of them)."""
+    key = (enemies, automatic, limit)
+    if key in _MASK_MEMO:
+        return _MASK_MEMO[key]
+    got = _valid_masks(enemies, automatic, limit)
+    masks = None if got is None else tuple(got)
+    if masks is None or len(masks) <= _MASK_MEMO_MAX_MASKS:
+        if len(_MASK_MEMO) >= _MASK_MEMO_SIZE:
+            _MASK_MEMO.clear()
+        _MASK_MEMO[key] = masks
+    return masks
+
+
+def _valid_masks(enemies: Sequence[int], automatic: int, limit: int) -> list[int] | None:
+    """Every valid selection of the choices as a bit mask, or ``None`` past ``limit`` of them.
+
+    The same selections as :func:`valid_selections` (bit ``k`` is choice ``k``): no two chosen
+    conflict and every automatic choice left out conflicts with a chosen one. Choices are
+    decided in order, and a branch stops as soon as an automatic choice left out can no
+    longer be excluded by one still undecided.
+    """
+    m = len(enemies)
+    order = range(m)
+    later = [0] * (m + 1)  # later[n]: the choices decided at step n or after
+    for n in range(m - 1, -1, -1):
+        later[n] = later[n + 1] | (1 << order[n])
+    out: list[int] = []
+
+    def walk(n: int, chosen: int, blocked: int, pending: int) -> bool:
+        while n < m and blocked >> order[n] & 1:
+            n += 1  # conflicts with a chosen one: left out, and already excluded
+        if pending:
+            free = later[n] & ~blocked
+            rest = pending
+            while rest:
+                low = rest & -rest
+                if not enemies[low.bit_length() - 1] & free:
+                    return True
+                rest ^= low
+        if n == m:
+            out.append(chosen)
+            return len(out) <= limit
+        k = order[n]
+        bit = 1 << k
+        e = enemies[k]
+        if not walk(n + 1, chosen | bit, blocked | e, pending & ~e):
+            return False
+        if not automatic & bit:
+            return walk(n + 1, chosen, blocked, pending)
+        return walk(n + 1, chosen, blocked, pending | bit)
+
+    return out if walk(0, 0, 0, 0) else None
+
+
+def _rated_goods(rated: _Rated, amounts: Sequence[int], sums: dict[tuple[int, ...], int]) -> int:
+    """Goods bound of an ``all`` lane subset entered with ``amounts`` (see :func:`_rate`)."""
+    total = 0
+    for goods, lines, rate in rated:
+        if rate is None:
+            total += goods
+            continue
+        got = sums.get(lines)
+        if got is None:
+            got = sums[lines] = sum(map(amounts.__getitem__, lines))
+        num, den, slack = rate
+        total += min(goods, num * got // den + slack)
+    return total
+
+
+class _Open:
+    """A node of the best-first search: a path of lane subsets and, once evaluated, its state.
+
+    ``delta`` is what the node's lane returned (absolute amounts, shipping, headroom and points
+    left; the lane's own effects, misses and saving), ``saving`` the path's total saving.
+    """
+
+    __slots__ = ("count", "delta", "lane_chosen", "parent", "saving", "trie")
+
+    def __init__(
+        self,
+        trie: _Trie,
+        parent: _Open | None,
+        lane_chosen: list[Candidate],
+        count: int,
+        *,
+        delta: State | None = None,
+    ) -> None:
+        self.trie = trie
+        self.parent = parent
+        self.lane_chosen = lane_chosen
+        self.count = count
+        self.delta = delta
+        self.saving = 0
+
+
+_Choices = tuple[list[Candidate], list[tuple[int, int]]]
+"""The choices in lane order and each lane's (first bit, bit mask width) in a selection mask."""
+
+
+class _TrieSearch:
+    """Exact search over the prefix tree of the valid selections (see :func:`search`)."""
+
+    def __init__(self, base: _Search, root: _Trie) -> None:
+        self.base = base
+        self.root = root
+        self.floors = sum(base.prep.floors)
+        self.n_lanes = len(base.lanes)
+
+    @staticmethod
+    def plan(base: _Search, candidates: Sequence[Candidate]) -> _Trie | None:
+        """The prefix tree of the valid selections, or ``None`` when there are too many."""
+        lanes = base.lanes
+        lane_of: dict[str, int] = {ln.name: j for j, ln in enumerate(lanes)}
+        choices = sorted(
+            (k for k, c in enumerate(candidates) if is_optional(c) or base.enemies[c.promo.id]),
+            key=lambda k: (lane_of[candidates[k].lane], k),
+        )
+        if len(choices) > _MAX_TREE_CHOICES:
+            return None  # the enumeration recurses once per choice
+        index = {candidates[k].promo.id: n for n, k in enumerate(choices)}
+        enemies = [
+            sum(1 << index[e] for e in base.enemies[candidates[k].promo.id]) for k in choices
+        ]
+        automatic = sum(1 << n for n, k in enumerate(choices) if not is_optional(candidates[k]))
+        masks = _valid_masks_of(tuple(enemies), automatic, base.policy.max_selections)
+        if masks is None:
+            return None
+        cands = [candidates[k] for k in choices]
+        spans: list[tuple[int, int]] = []
+        lo = 0
+        for j in range(len(lanes)):
+            hi = lo
+            while hi < len(cands) and lane_of[cands[hi].lane] == j:
+                hi += 1
+            spans.append((lo, (1 << (hi - lo)) - 1))
+            lo = hi
+        root = _Trie()
+        for mask in masks:
+            node = root
+            for shift, width in spans:
+                key = (mask >> shift) & width
+                child = node.children.get(key)
+                if child is None:
+                    child = node.children[key] = _Trie()
+                node = child
+        _TrieSearch._finish(base, (cands, spans), root, 0, {})
+        return root
+
+    @staticmethod
+    def _finish(
+        base: _Search,
+        choices: _Choices,
+        node: _Trie,
+        j: int,
+        lane_sets: dict[tuple[int, int], tuple[list[Candidate], int, int, _Rated | None]],
+    ) -> None:
+        """Fill ``node``'s edges and its bounds (bottom-up), memoising lane subsets."""
+        if j == len(base.lanes):
+            return
+        cands, spans = choices
+        goods = ship = 0
+        fewest = -1
+        for key, child in node.children.items():
+            _TrieSearch._finish(base, choices, child, j + 1, lane_sets)
+            got = lane_sets.get((j, key))
+            if got is None:
+                chosen = list(base.forced_by_lane[j])
+                shift, rest = spans[j][0], key
+                while rest:
+                    low = rest & -rest
+                    chosen.append(cands[shift + low.bit_length() - 1])
+                    rest ^= low
+                g = s = 0
+                rated: _Rated | None = None
+                if base.maximize:
+                    lane = base.lanes[j]
+                    g, s = _lane_bound(lane, chosen, base.bounds)
+                    if lane.mode == "all":
+                        rated = [
+                            (base.bounds[c.promo.id].goods, c.lines, base.rate(c, lane))
+                            for c in chosen
+                        ]
+                        if all(r is None for _, _, r in rated):
+                            rated = None
+                got = lane_sets[(j, key)] = (chosen, g, s, rated)
+            chosen, g, s, rated = got
+            node.edges.append((chosen, g, s, child, rated))
+            goods = max(goods, g + child.goods)
+            ship = max(ship, s + child.ship)
+            n = len(chosen) + child.fewest
+            fewest = n if fewest < 0 else min(fewest, n)
+        node.goods, node.ship, node.fewest = goods, ship, max(fewest, 0)
+
+    def run(self, start: State) -> Selection:
+        """Best-first branch and bound (``max_saving``) or a full walk (``min_saving``)."""
+        root = _Open(self.root, None, [], 0, delta=start)
+        leaf = self._best_first(root) if self.base.maximize else self._walk_all(root)
+        chosen, state = self._result(leaf, start)
+        return Selection(chosen=chosen, state=state, evaluated=self.base.evaluated)
+
+    def _result(self, leaf: _Open, start: State) -> tuple[tuple[Candidate, ...], State]:
+        """The chosen promotions and the final state (effects and misses lane by lane)."""
+        path: list[_Open] = []
+        node = leaf
+        while node.parent is not None:
+            path.append(node)
+            node = node.parent
+        path.reverse()
+        chosen: list[Candidate] = []
+        effects: list[Effect] = []
+        misses: list[Miss] = []
+        for step in path:
+            assert step.delta is not None
+            chosen.extend(step.lane_chosen)
+            effects.extend(step.delta.effects)
+            misses.extend(step.delta.misses)
+        last = path[-1].delta if path else start
+        assert last is not None
+        state = State(
+            amounts=list(last.amounts),
+            shipping=dict(last.shipping),
+            headroom=last.headroom,
+            points_left=last.points_left,
+            effects=effects,
+            misses=misses,
+            saving=leaf.saving,
+        )
+        return tuple(chosen), state
+
+    def _chosen(self, node: _Open) -> list[Candidate]:
+        steps: list[list[Candidate]] = []
+        cur: _Open | None = node
+        while cur is not None:
+            steps.append(cur.lane_chosen)
+            cur = cur.parent
+        return [c for step in reversed(steps) for c in step]
+
+    def _evaluate(self, node: _Open, j: int) -> State:
+        """Apply lane ``j`` (``node``'s lane) to its parent's state; memoised on that state."""
+        parent = node.parent
+        assert parent is not None
+        assert parent.delta is not None
+        memo = self.base._memo(j, parent.delta)
+        delta = memo.evaluate(node.lane_chosen, self.base.prep)
+        node.delta = delta
+        node.saving = parent.saving + delta.saving
+        self.base.evaluated += 1
+        return delta
+
+    def _walk_all(self, root: _Open) -> _Open:
+        """Evaluate every valid selection (no bound prunes the merchant's objective)."""
+        best: tuple[tuple[int, int, list[str]], _Open] | None = None
+        stack = [(root, 0)]
+        objective = self.base.policy.objective
+        while stack:
+            node, j = stack.pop()
+            if j == self.n_lanes:
+                key = _key(objective, node.saving, self._chosen(node))
+                if best is None or key < best[0]:
+                    best = (key, node)
+                continue
+            for lane_chosen, _, _, child, _ in reversed(node.trie.edges):
+                kid = _Open(child, node, lane_chosen, node.count + len(lane_chosen))
+                self._evaluate(kid, j)
+                stack.append((kid, j + 1))
+        assert best is not None
+        return best[1]
+
+    def _room(self, state: State) -> tuple[int, int]:
+        """What is left to save after ``state``: goods (floors, cap) and shipping fees."""
+        left = sum(state.amounts) - self.floors
+        if state.headroom is not None:
+            left = min(left, state.headroom)
+        return left, sum(state.shipping.values())
+
+    def _best_first(self, root: _Open) -> _Open:
+        """Pop the open node with the largest upper bound; evaluate it lazily, expand it.
+
+        A node's bound before evaluation uses its parent's state; once evaluated it is
+        refined with its own and pushed back if another node now looks better. The first leaf
+        whose saving no open bound exceeds wins, after the ties that could still win the
+        tie-break (fewer promotions, then smaller ids) have been looked at.
+        """
+        objective = self.base.policy.objective
+        best: tuple[tuple[int, int, list[str]], _Open] | None = None
+        best_saving = best_count = 0
+        seq = 0
+        assert root.delta is not None
+        left, fees = self._room(root.delta)
+        top = min(root.trie.goods, left) + min(root.trie.ship, fees)
+        # Entries: (-upper bound, -lanes done, sequence, lanes done, node).
+        heap: list[tuple[int, int, int, int, _Open]] = [(-top, 0, 0, 0, root)]
+        while heap:
+            neg, _, _, j, node = heapq.heappop(heap)
+            ub = -neg
+            if best is not None and ub < best_saving:
+                break
+            if (
+                best is not None
+                and ub == best_saving
+                and node.count + node.trie.fewest > best_count
+            ):
+                continue
+            state = node.delta
+            if state is None:
+                state = self._evaluate(node, j - 1)
+                if j == self.n_lanes:
+                    key = _key(objective, node.saving, self._chosen(node))
+                    if best is None or key < best[0]:
+                        best = (key, node)
+                        best_saving, best_count = node.saving, key[1]
+                    continue
+                left, fees = self._room(state)
+                refined = node.saving + min(node.trie.goods, left) + min(node.trie.ship, fees)
+                if heap and refined < -heap[0][0]:
+                    seq += 1
+                    heapq.heappush(heap, (-refined, -j, seq, j, node))
+                    continue
+            else:
+                left, fees = self._room(state)
+            sums: dict[tuple[int, ...], int] = {}
+            amounts = state.amounts
+            for lane_chosen, static, s, child, rated in node.trie.edges:
+                g = static if rated is None else min(static, _rated_goods(rated, amounts, sums))
+                bound = node.saving + min(g + child.goods, left) + min(s + child.ship, fees)
+                count = node.count + len(lane_chosen)
+                if best is not None and (
+                    bound < best_saving
+                    or (bound == best_saving and count + child.fewest > best_count)
+                ):
+                    continue
+                seq += 1
+                kid = _Open(child, node, lane_chosen, count)
+                heapq.heappush(heap, (-bound, -(j + 1), seq, j + 1, kid))
+        # Without lanes the root is the only (empty) selection.
+        return root if best is None else best[1]
+
+
 def search(*, prep: Prepared, policy: StackingPolicy, candidates: Sequence[Candidate]) -> Selection:
     """Find the best valid selection by depth-first search over lanes with bound pruning.
 
@@ -526,6 +1009,10 @@ def search(*, prep: Prepared, policy: StackingPolicy, candidates: Sequence[Candi
         for c in candidates:
             if c.lane == run.lanes[0].name:
                 memo.parts[c.promo.id] = initial_parts(c, prep)
+    trie = _TrieSearch.plan(run, candidates)
+    if trie is not None:
+        return _TrieSearch(run, trie).run(start)
+    run.prepare_walk()
     run.visit(0, start, [])
     if run.best is None:
         # Only reachable when the greedy fallback broke maximality; apply the forced ones.

@@ -17,6 +17,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -24,7 +25,7 @@ from money.currency import Currency
 from money.money import Money
 
 from multistore.money import currency as to_currency
-from multistore.money import from_minor, to_minor
+from multistore.money import from_minor, minor_per_major, to_minor
 from multistore.pricing.best import Selection, brute_force, conflicts, is_optional, search
 from multistore.pricing.cart import Cart, PricingContext
 from multistore.pricing.conditions import check_eligibility
@@ -202,6 +203,31 @@ class PricedCart:
         return tuple(a.promotion_id for a in self.applied)
 
 
+def money_maker(cur: Currency) -> Callable[[int], Money]:
+    """A :func:`~multistore.money.from_minor` for one currency, for the many amounts of a result.
+
+    Returns the same Money as ``from_minor(n, cur)`` (``tests/unit/test_pricing_money.py`` pins
+    it): the amount is built exactly as :mod:`multistore.money` builds it from minor units, with
+    the currency's own number of decimals, once the currency's scale is known, skipping
+    py-money's parse-and-round checks that an int of minor units always passes.
+
+    Examples:
+        >>> make = money_maker(to_currency("CNY"))
+        >>> make(1230) == from_minor(1230, "CNY"), str(make(1230).amount)
+        (True, '12.30')
+    """
+    exponent = 1 - len(str(minor_per_major(cur)))
+    new = Money.__new__
+
+    def make(n: int) -> Money:
+        made: Money = new(Money)
+        made._amount = Decimal(n).scaleb(exponent)  # type: ignore[attr-defined]
+        made._currency = cur  # type: ignore[attr-defined]
+        return made
+
+    return make
+
+
 def _check_codes(promotions: Sequence[Promotion], context: PricingContext) -> None:
     coupons = [p for p in promotions if isinstance(p, Coupon)]
     for code in context.coupon_codes:
@@ -234,8 +260,12 @@ def _collect(
 ) -> tuple[list[Candidate], list[NotApplied]]:
     cur = cart.currency
     seen: set[str] = set()
+    currencies: dict[str, Currency] = {}
     for p in promotions:
-        if to_currency(p.currency) is not cur:
+        code = currencies.get(p.currency)
+        if code is None:
+            code = currencies[p.currency] = to_currency(p.currency)
+        if code is not cur:
             raise PromotionCurrencyMismatchError(
                 f"promotion {p.id!r} is in {p.currency} but the cart is in {cur.value}; "
                 "price the cart with promotions of its own currency",
@@ -262,6 +292,7 @@ def _collect(
     rejected: list[NotApplied] = []
     # Position of each line in line-id order (ids are unique), to sort eligible lines by id.
     by_id = sorted(range(len(cart.lines)), key=lambda i: cart.lines[i].line_id)
+    in_id_order = by_id == list(range(len(by_id)))  # eligible lines come in index order
     rank = [0] * len(by_id)
     for pos, i in enumerate(by_id):
         rank[i] = pos
@@ -277,7 +308,9 @@ def _collect(
             if elig.code != "no_code":
                 rejected.append(NotApplied(p.id, p.label(), elig.code, elig.reason))
             continue
-        ordered = tuple(sorted(elig.lines, key=rank.__getitem__))
+        ordered = (
+            tuple(elig.lines) if in_id_order else tuple(sorted(elig.lines, key=rank.__getitem__))
+        )
         candidates.append(
             Candidate(
                 promo=p,
@@ -367,7 +400,7 @@ def _add_adjustments(
 ) -> None:
     """Append the adjustments of one effect to its lines (in line order) and shipping fees."""
     pid, lane = e.candidate.promo.id, e.candidate.lane
-    for i, amount in sorted(e.lines.items()):
+    for i, amount in e.lines.items():  # one adjustment per line: the order across lines is moot
         line_adj[i].append(Adjustment(pid, name, lane, as_money(amount)))
     for store, amount in e.shipping.items():
         ship_adj[store].append(Adjustment(pid, name, lane, as_money(amount)))
@@ -385,17 +418,18 @@ def _build(
     cur = cart.currency
     state = sel.state
     monies: dict[int, Money] = {}
+    make = money_maker(cur)
 
     def as_money(n: int) -> Money:
         m = monies.get(n)
         if m is None:
-            m = monies[n] = from_minor(n, cur)
+            m = monies[n] = make(n)
         return m
 
     line_adj: list[list[Adjustment]] = [[] for _ in cart.lines]
     ship_adj: dict[str, list[Adjustment]] = {s: [] for s in prep.shipping}
     totals: dict[str, int] = {}
-    units: dict[str, list[str]] = {}
+    units: dict[str, dict[str, None]] = {}  # insertion-ordered sets
     points: dict[str, int] = {}
     order: list[Candidate] = []
     labels: dict[str, str] = {}
@@ -405,7 +439,7 @@ def _build(
         if p.id not in totals:
             order.append(e.candidate)
             totals[p.id] = 0
-            units[p.id] = []
+            units[p.id] = {}
             points[p.id] = 0
         totals[p.id] += e.total
         points[p.id] += e.points
@@ -417,7 +451,7 @@ def _build(
             )
         else:
             names = [e.key]
-        units[p.id].extend(n for n in names if n not in units[p.id])
+        units[p.id].update(dict.fromkeys(names))  # new names in order; known ones stay put
     applied = tuple(
         AppliedPromotion(
             promotion_id=c.promo.id,

@@ -10,13 +10,16 @@ amounts, when the lane's ``threshold_base`` is ``before``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import attrs
 
-from multistore.money import minor_per_major, to_minor
+from multistore.money import apportion, minor_per_major, to_minor
 from multistore.pricing.allocation import allocate_capped
 from multistore.pricing.cart import Cart, PricingContext
 from multistore.pricing.conditions import flash_sale_allowance
@@ -66,6 +69,8 @@ ITEM_TYPES = (
     MemberTierDiscount,
     BuyXGetY,
 )
+ITEM_TYPE_NAMES = frozenset(t.model_fields["type"].default for t in ITEM_TYPES)
+"""The ``type`` tags of :data:`ITEM_TYPES` (per-line item promotions)."""
 
 
 @attrs.frozen
@@ -101,7 +106,22 @@ class Prepared:
     line_ids: tuple[str, ...]
     shipping: Mapping[str, int]
     headroom: int | None
-    cache: dict[str, list[tuple[str, list[int]]]] = attrs.field(factory=dict, eq=False)
+    floored: bool = False
+    """Whether any line has a floor above zero."""
+    line_keys: tuple[str, ...] = ()
+    """The unit key of each line's item savings (``#<index>``)."""
+    line_tuples: tuple[tuple[int], ...] = ()
+    """``(i,)`` for each line index ``i`` (the lines of its item savings)."""
+    cache: dict[tuple[bool, tuple[int, ...]], list[tuple[str, list[int]]]] = attrs.field(
+        factory=dict, eq=False
+    )
+    """The units of order-level promotions by (platform level, eligible lines)."""
+    store_cache: dict[tuple[bool, tuple[int, ...]], list[list[str]]] = attrs.field(
+        factory=dict, eq=False
+    )
+    """The stores of each unit of a shipping promotion, keyed like ``cache``."""
+    minor: dict[str, tuple[list[int], list[int]]] = attrs.field(factory=dict, eq=False)
+    """Promotion amounts in minor units by promotion id (see :func:`_minor`)."""
     initial: dict[str, tuple[list[Part], list[Miss]]] = attrs.field(factory=dict, eq=False)
     """Memo of :func:`initial_parts` by promotion id (ids are unique within one call)."""
 
@@ -134,12 +154,23 @@ def prepare(*, cart: Cart, context: PricingContext, cap: DiscountCap | None) -> 
         line_ids=tuple(line.line_id for line in cart.lines),
         shipping={s: to_minor(m) for s, m in sorted(cart.shipping_fees.items())},
         headroom=headroom,
+        floored=any(floors),
+        line_keys=tuple(f"#{i}" for i in range(len(cart.lines))),
+        line_tuples=tuple((i,) for i in range(len(cart.lines))),
     )
 
 
-@attrs.frozen
-class Effect:
-    """One applied piece of a promotion: per-line and per-store-shipping amounts."""
+class Effect(NamedTuple):
+    """One applied piece of a promotion: per-line and per-store-shipping amounts.
+
+    Attributes:
+        candidate: The promotion.
+        key: The unit it applied to (``#<line index>``, ``#`` for item lines, store, ``*``).
+        lines: Minor units taken from each line, by line index.
+        shipping: Minor units taken from each store's shipping fee.
+        points: Points spent, for points redemption.
+        total: The saving of this piece in minor units.
+    """
 
     candidate: Candidate
     key: str
@@ -147,11 +178,9 @@ class Effect:
     shipping: Mapping[str, int]
     points: int = 0
     total: int = 0
-    """The saving of this piece in minor units."""
 
 
-@attrs.frozen
-class Miss:
+class Miss(NamedTuple):
     """Why a chosen promotion saved nothing (or less than its next tier) on some unit.
 
     Attributes:
@@ -162,7 +191,8 @@ class Miss:
         target: The threshold the shortfall refers to (minor units or units).
         unit: ``money`` or ``items``.
         beaten_by: The promotion that won the unit in a ``best`` lane.
-        label: The tier missed (``满300减50``), or ``""`` for the promotion's own label.
+        tier: What names the tier missed: a label function and its arguments, formatted only
+            when :attr:`label` is read (most misses of the search are never shown).
     """
 
     candidate: Candidate
@@ -172,7 +202,15 @@ class Miss:
     target: int = 0
     unit: str = "money"
     beaten_by: str = ""
-    label: str = ""
+    tier: tuple[Callable[[Any, Any], str], Any, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        """The tier missed (``满300减50``), or ``""`` for the promotion's own label."""
+        if self.tier is None:
+            return ""
+        fmt, a, b = self.tier
+        return fmt(a, b)
 
 
 @attrs.define
@@ -213,14 +251,27 @@ def initial_state(prep: Prepared) -> State:
     )
 
 
-@attrs.frozen
-class Part:
-    """What one promotion wants to take from one unit (a line, a store or the cart)."""
+_NO_SHIPPING: Mapping[str, int] = MappingProxyType({})
+
+
+class Part(NamedTuple):
+    """What one promotion wants to take from one unit (a line, a store or the cart).
+
+    Attributes:
+        key: The unit: ``#<line index>``, a store id or ``*``.
+        total: Minor units it wants to take.
+        lines: Indexes of the lines it is spread over (in line-id order).
+        weights: The weight of each of ``lines`` (their amounts when it was computed); empty
+            for an exact part, which takes its total from its one line.
+        shipping: Minor units it takes from each store's shipping fee.
+        exact: A per-line item saving (one line, at most its weight).
+    """
 
     key: str
     total: int
-    weights: Mapping[int, int]
-    shipping: Mapping[str, int] = attrs.field(factory=dict)
+    lines: Sequence[int] = ()
+    weights: Sequence[int] = ()
+    shipping: Mapping[str, int] = _NO_SHIPPING
     exact: bool = False
 
 
@@ -237,7 +288,6 @@ def _zhe(percent_off: Decimal) -> str:
     return f"{_fmt((Decimal(100) - percent_off) / 10)}折"
 
 
-@functools.lru_cache(maxsize=4096)
 def _m(value: Decimal, scale: int) -> int:
     return int(value * scale)
 
@@ -245,8 +295,8 @@ def _m(value: Decimal, scale: int) -> int:
 @functools.lru_cache(maxsize=1024)
 def _ratio(percent: Decimal) -> tuple[int, int]:
     """``percent / 100`` as an exact (numerator, denominator) pair."""
-    f = Fraction(percent) / 100
-    return f.numerator, f.denominator
+    num, den = percent.as_integer_ratio()  # exact, like Fraction(percent)
+    return num, den * 100
 
 
 def _pct_of(amount: int, percent: Decimal, per: int = 1) -> int:
@@ -287,10 +337,36 @@ def _item_saving(c: Candidate, i: int, cur: int, prep: Prepared) -> int:  # noqa
     raise AssertionError(f"not a per-line item promotion: {p.type}")  # pragma: no cover
 
 
+def _line_savings(c: Candidate, amounts: Sequence[int], prep: Prepared) -> dict[int, int]:
+    """:func:`_item_saving` of every eligible line, with the type dispatched once."""
+    p = c.promo
+    qty = prep.qty
+    scale = prep.scale
+    percent: Decimal | None = None
+    # Dispatch on the ``type`` tag (isinstance on pydantic models is slow when it fails).
+    if p.type == "percent_off":
+        percent = p.percent
+    elif p.type == "member_tier_discount":
+        percent = p.percents[prep.context.member_tier or ""]
+    elif p.type == "limited_time" and p.percent is not None:
+        percent = p.percent
+    if percent is not None:
+        num, den = _ratio(percent)
+        num2, den2 = 2 * num, 2 * den
+        return {i: (num2 * amounts[i] + den) // den2 for i in c.lines}
+    if p.type == "amount_off":
+        off = _m(p.amount, scale)
+        return {i: min(amounts[i], off * qty[i]) for i in c.lines}
+    if p.type in {"fixed_price", "group_buy", "limited_time"}:
+        price = _m(p.price or Decimal(0), scale)
+        return {i: max(0, amounts[i] - price * qty[i]) for i in c.lines}
+    return {i: _item_saving(c, i, amounts[i], prep) for i in c.lines}
+
+
 def _item_parts(c: Candidate, amounts: Sequence[int], prep: Prepared) -> list[Part]:
     p = c.promo
     savings: dict[int, int] = {}
-    if isinstance(p, FlashSale):
+    if p.type == "flash_sale":
         allowance = flash_sale_allowance(p, prep.context)
         price = _m(p.price, prep.scale)
         for i in c.lines:
@@ -301,12 +377,15 @@ def _item_parts(c: Candidate, amounts: Sequence[int], prep: Prepared) -> list[Pa
             if s > 0:
                 savings[i] = s
                 allowance -= k
-    elif isinstance(p, BuyXGetY):
+    elif p.type == "buy_x_get_y":
         total_units = sum(prep.qty[i] for i in c.lines)
         free = (total_units // (p.buy + p.get)) * p.get
         sign = 1 if p.discounted_units == "cheapest" else -1
+        # Unit prices amounts[i] / qty[i], compared exactly as integers over a common multiple.
+        common = math.lcm(*(prep.qty[i] for i in c.lines))
         order = sorted(
-            c.lines, key=lambda i: (sign * Fraction(amounts[i], prep.qty[i]), prep.line_ids[i])
+            c.lines,
+            key=lambda i: (sign * amounts[i] * (common // prep.qty[i]), prep.line_ids[i]),
         )
         for i in order:
             if free <= 0:
@@ -315,23 +394,29 @@ def _item_parts(c: Candidate, amounts: Sequence[int], prep: Prepared) -> list[Pa
             free -= k
             savings[i] = _pct_of(amounts[i] * k, p.percent, prep.qty[i])
     else:
-        for i in c.lines:
-            savings[i] = _item_saving(c, i, amounts[i], prep)
+        savings = _line_savings(c, amounts, prep)
+    keys, ones = prep.line_keys, prep.line_tuples
+    new = tuple.__new__  # Part(...) without the keyword-handling constructor, many per cart
     return [
-        Part(key=f"#{i}", total=s, weights={i: s}, exact=True) for i, s in savings.items() if s > 0
+        new(Part, (keys[i], s, ones[i], (), _NO_SHIPPING, True))
+        for i, s in savings.items()
+        if s > 0
     ]
 
 
 def _groups(c: Candidate, prep: Prepared, level: str) -> list[tuple[str, list[int]]]:
-    if level == "platform":
-        return [("*", list(c.lines))]
-    cached = prep.cache.get(c.promo.id)
+    """The units of an order-level promotion: ``*`` (platform) or each store, with its lines."""
+    key = (level == "platform", c.lines)  # promotions over the same lines share their units
+    cached = prep.cache.get(key)
     if cached is None:
-        by_store: dict[str, list[int]] = {}
-        for i in c.lines:
-            by_store.setdefault(prep.stores[i], []).append(i)
-        cached = sorted(by_store.items())
-        prep.cache[c.promo.id] = cached
+        if level == "platform":
+            cached = [("*", list(c.lines))]
+        else:
+            by_store: dict[str, list[int]] = {}
+            for i in c.lines:
+                by_store.setdefault(prep.stores[i], []).append(i)
+            cached = sorted(by_store.items())
+        prep.cache[key] = cached
     return cached
 
 
@@ -346,6 +431,26 @@ def _tier(thresholds: Sequence[int], measure: int) -> tuple[int | None, int | No
     return reached, None
 
 
+@functools.lru_cache(maxsize=4096)
+def _spend_label(threshold: Decimal, amount: Decimal) -> str:
+    return f"满{_fmt(threshold)}减{_fmt(amount)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _every_label(every: Decimal, amount: Decimal) -> str:
+    return f"每满{_fmt(every)}减{_fmt(amount)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _spend_percent_label(threshold: Decimal, percent: Decimal) -> str:
+    return f"满{_fmt(threshold)}打{_zhe(percent)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _quantity_label(min_quantity: int, percent: Decimal) -> str:
+    return f"满{min_quantity}件{_zhe(percent)}"
+
+
 def _tier_miss(
     c: Candidate,
     key: str,
@@ -353,52 +458,82 @@ def _tier_miss(
     reached: int | None,
     target: int,
     measure: int,
-    label: str,
+    tier: tuple[Callable[[Any, Any], str], Any, Any] | None,
     unit: str = "money",
 ) -> Miss:
     code = "next_tier" if reached is not None else "threshold_not_met"
-    return Miss(c, key, code, shortfall=target - measure, target=target, unit=unit, label=label)
+    return Miss(c, key, code, target - measure, target, unit, "", tier)
+
+
+def _minor(p: Promotion, prep: Prepared) -> tuple[list[int], list[int]]:
+    """A promotion's amounts in minor units, converted once per pricing call.
+
+    Tier promotions: (thresholds, amounts off or ``[]``); others: ``([], values)`` with the
+    values their evaluator reads, ``-1`` standing for an absent optional amount.
+    """
+    got = prep.minor.get(p.id)
+    if got is not None:
+        return got
+    scale = prep.scale
+
+    def m(value: Decimal | None) -> int:
+        return -1 if value is None else int(value * scale)
+
+    if p.type == "spend_tiers":
+        got = ([m(t.threshold) for t in p.tiers], [m(t.amount) for t in p.tiers])
+    elif p.type == "spend_percent":
+        got = ([m(t.threshold) for t in p.tiers], [])
+    elif p.type == "spend_every":
+        got = ([], [m(p.every), m(p.amount), m(p.cap)])
+    elif p.type == "coupon":
+        got = ([], [m(p.min_spend), m(p.amount), m(p.max_off)])
+    elif p.type == "shipping":
+        got = ([], [m(p.min_spend), m(p.amount)])
+    else:  # pragma: no cover - only the types above ask
+        got = ([], [])
+    prep.minor[p.id] = got
+    return got
 
 
 def _spend_tiers(
-    c: Candidate, p: SpendTiers, key: str, base: int, scale: int
+    c: Candidate, p: SpendTiers, key: str, base: int, prep: Prepared
 ) -> tuple[int, Miss | None]:
-    marks = [_m(t.threshold, scale) for t in p.tiers]
+    marks, offs = _minor(p, prep)
     reached, nxt = _tier(marks, base)
-    total = 0 if reached is None else _m(p.tiers[reached].amount, scale)
+    total = 0 if reached is None else offs[reached]
     miss = None
     if nxt is not None:
         t = p.tiers[nxt]
-        label = f"满{_fmt(t.threshold)}减{_fmt(t.amount)}"
-        miss = _tier_miss(c, key, reached=reached, target=marks[nxt], measure=base, label=label)
+        tier = (_spend_label, t.threshold, t.amount)
+        miss = _tier_miss(c, key, reached=reached, target=marks[nxt], measure=base, tier=tier)
     return total, miss
 
 
 def _spend_every(
-    c: Candidate, p: SpendEvery, key: str, base: int, scale: int
+    c: Candidate, p: SpendEvery, key: str, base: int, prep: Prepared
 ) -> tuple[int, Miss | None]:
-    step = _m(p.every, scale)
+    step, off, cap = _minor(p, prep)[1]
     times = base // step
-    total = times * _m(p.amount, scale)
-    if p.cap is not None and total >= _m(p.cap, scale):
-        return _m(p.cap, scale), None
-    label = "" if times else f"每满{_fmt(p.every)}减{_fmt(p.amount)}"
+    total = times * off
+    if cap >= 0 and total >= cap:
+        return cap, None
+    tier = None if times else (_every_label, p.every, p.amount)
     return total, _tier_miss(
-        c, key, reached=times or None, target=(times + 1) * step, measure=base, label=label
+        c, key, reached=times or None, target=(times + 1) * step, measure=base, tier=tier
     )
 
 
 def _spend_percent(
-    c: Candidate, p: SpendPercent, key: str, *, base: int, cur: int, scale: int
+    c: Candidate, p: SpendPercent, key: str, *, base: int, cur: int, prep: Prepared
 ) -> tuple[int, Miss | None]:
-    marks = [_m(t.threshold, scale) for t in p.tiers]
+    marks = _minor(p, prep)[0]
     reached, nxt = _tier(marks, base)
     total = 0 if reached is None else _pct_of(cur, p.tiers[reached].percent)
     miss = None
     if nxt is not None:
         t = p.tiers[nxt]
-        label = f"满{_fmt(t.threshold)}打{_zhe(t.percent)}"
-        miss = _tier_miss(c, key, reached=reached, target=marks[nxt], measure=base, label=label)
+        tier = (_spend_percent_label, t.threshold, t.percent)
+        miss = _tier_miss(c, key, reached=reached, target=marks[nxt], measure=base, tier=tier)
     return total, miss
 
 
@@ -411,24 +546,24 @@ def _quantity_percent(
     miss = None
     if nxt is not None:
         t = p.tiers[nxt]
-        label = f"满{t.min_quantity}件{_zhe(t.percent)}"
+        tier = (_quantity_label, t.min_quantity, t.percent)
         miss = _tier_miss(
-            c, key, reached=reached, target=marks[nxt], measure=units, label=label, unit="items"
+            c, key, reached=reached, target=marks[nxt], measure=units, tier=tier, unit="items"
         )
     return total, miss
 
 
 def _coupon(
-    c: Candidate, p: Coupon, key: str, *, base: int, cur: int, scale: int
+    c: Candidate, p: Coupon, key: str, *, base: int, cur: int, prep: Prepared
 ) -> tuple[int, Miss | None]:
-    need = _m(p.min_spend, scale)
+    need, off, max_off = _minor(p, prep)[1]
     if base < need:
         return 0, Miss(c, key, "threshold_not_met", shortfall=need - base, target=need)
-    if p.amount is not None:
-        return _m(p.amount, scale), None
+    if off >= 0:
+        return off, None
     total = _pct_of(cur, p.percent or Decimal(0))
-    if p.max_off is not None:
-        total = min(total, _m(p.max_off, scale))
+    if max_off >= 0:
+        total = min(total, max_off)
     return total, None
 
 
@@ -436,17 +571,16 @@ def _order_total(
     c: Candidate, key: str, idx: Sequence[int], *, base: int, cur: int, prep: Prepared
 ) -> tuple[int, Miss | None]:
     p = c.promo
-    scale = prep.scale
-    if isinstance(p, SpendTiers):
-        return _spend_tiers(c, p, key, base=base, scale=scale)
-    if isinstance(p, SpendEvery):
-        return _spend_every(c, p, key, base=base, scale=scale)
-    if isinstance(p, SpendPercent):
-        return _spend_percent(c, p, key, base=base, cur=cur, scale=scale)
-    if isinstance(p, QuantityPercent):
+    if p.type == "spend_tiers":
+        return _spend_tiers(c, p, key, base=base, prep=prep)
+    if p.type == "coupon":
+        return _coupon(c, p, key, base=base, cur=cur, prep=prep)
+    if p.type == "spend_every":
+        return _spend_every(c, p, key, base=base, prep=prep)
+    if p.type == "spend_percent":
+        return _spend_percent(c, p, key, base=base, cur=cur, prep=prep)
+    if p.type == "quantity_percent":
         return _quantity_percent(c, p, key, units=sum(prep.qty[i] for i in idx), cur=cur)
-    if isinstance(p, Coupon):
-        return _coupon(c, p, key, base=base, cur=cur, scale=scale)
     raise AssertionError(f"not an order-level promotion: {p.type}")  # pragma: no cover
 
 
@@ -461,16 +595,14 @@ def _order_parts(
     level = getattr(c.promo, "level", "store")
     for key, idx in _groups(c, prep, level):
         now = list(map(amounts.__getitem__, idx))
-        base = sum(now) if base_amounts is amounts else sum(map(base_amounts.__getitem__, idx))
         cur = sum(now)
+        base = cur if base_amounts is amounts else sum(map(base_amounts.__getitem__, idx))
         total, miss = _order_total(c, key, idx, base=base, cur=cur, prep=prep)
         if miss is not None:
             misses.append(miss)
         if total > 0:
-            parts.append(
-                Part(key=key, total=min(total, cur), weights=dict(zip(idx, now, strict=True)))
-            )
-    if isinstance(c.promo, Coupon) and len(parts) > 1:
+            parts.append(Part(key, min(total, cur), idx, now))
+    if len(parts) > 1 and c.promo.type == "coupon":
         # One redemption per order: a store-level coupon goes to the store it saves most in
         # (ties: the smallest store id).
         top = max(part.total for part in parts)
@@ -489,7 +621,7 @@ def _points_parts(c: Candidate, amounts: Sequence[int], prep: Prepared, state: S
     total = min(by_points, by_share)
     if total <= 0:
         return []
-    return [Part(key="*", total=total, weights=dict(zip(c.lines, now, strict=True)))]
+    return [Part("*", total, c.lines, now)]
 
 
 def _shipping_parts(
@@ -497,26 +629,30 @@ def _shipping_parts(
 ) -> list[Part]:
     p = c.promo
     assert isinstance(p, ShippingDiscount)
-    need = _m(p.min_spend, prep.scale)
+    need, off_max = _minor(p, prep)[1]
     parts: list[Part] = []
-    for key, idx in _groups(c, prep, p.level):
-        stores = sorted({prep.stores[i] for i in idx})
-        fees = {s: state.shipping.get(s, 0) for s in stores if state.shipping.get(s, 0) > 0}
+    units = (p.level == "platform", c.lines)
+    stores_of = prep.store_cache.get(units)
+    if stores_of is None:
+        stores_of = prep.store_cache[units] = [
+            sorted({prep.stores[i] for i in idx}) for _, idx in _groups(c, prep, p.level)
+        ]
+    shipping = state.shipping
+    for (key, idx), stores in zip(_groups(c, prep, p.level), stores_of, strict=True):
+        fees = {s: fee for s in stores if (fee := shipping.get(s, 0)) > 0}
         if not fees:
             continue
-        base = sum(base_amounts[i] for i in idx)
+        base = sum(map(base_amounts.__getitem__, idx))
         if base < need:
             misses.append(Miss(c, key, "threshold_not_met", shortfall=need - base, target=need))
             continue
         fee_total = sum(fees.values())
-        off = fee_total if p.amount is None else min(fee_total, _m(p.amount, prep.scale))
+        off = fee_total if off_max < 0 else min(fee_total, off_max)
         names = list(fees)
         split = allocate_capped(
             total=off, weights=[fees[s] for s in names], caps=[fees[s] for s in names]
         )
-        parts.append(
-            Part(key=key, total=off, weights={}, shipping=dict(zip(names, split, strict=True)))
-        )
+        parts.append(Part(key, off, (), (), dict(zip(names, split, strict=True))))
     return parts
 
 
@@ -524,12 +660,12 @@ def parts_of(
     c: Candidate, state: State, entry: Sequence[int], prep: Prepared, misses: list[Miss]
 ) -> list[Part]:
     """Return what ``c`` would save on ``state`` (thresholds checked on ``entry`` amounts)."""
-    p = c.promo
-    if isinstance(p, ITEM_TYPES):
+    kind = c.promo.type
+    if kind in ITEM_TYPE_NAMES:
         return _item_parts(c, state.amounts, prep)
-    if isinstance(p, PointsRedemption):
+    if kind == "points":
         return _points_parts(c, state.amounts, prep, state)
-    if isinstance(p, ShippingDiscount):
+    if kind == "shipping":
         return _shipping_parts(c, entry, prep, state, misses)
     return _order_parts(c, state.amounts, entry, prep, misses)
 
@@ -557,49 +693,68 @@ def _take_shipping(part: Part, state: State) -> dict[str, int]:
     return shipping
 
 
-def apply_part(c: Candidate, part: Part, state: State, prep: Prepared) -> Effect | None:
-    """Apply ``part`` to ``state`` (capped by line floors and the policy cap); return the effect."""
+def apply_part(  # noqa: PLR0912, PLR0915 - one fast path per kind of part
+    c: Candidate, part: Part, state: State, prep: Prepared, *, fresh: bool = False
+) -> Effect | None:
+    """Apply ``part`` to ``state`` (capped by line floors and the policy cap); return the effect.
+
+    ``fresh`` says the part's weights are its lines' current amounts (it was just computed on
+    this state), which saves comparing them.
+    """
     lines: dict[int, int] = {}
-    if part.exact and len(part.weights) == 1:
-        (i,) = part.weights
-        take = min(part.total, state.amounts[i] - prep.floors[i])
-        if state.headroom is not None:
-            take = min(take, state.headroom)
+    idx = part.lines
+    amounts = state.amounts
+    headroom = state.headroom
+    if part.exact:
+        i = idx[0]
+        take = min(part.total, amounts[i] - prep.floors[i])
+        if headroom is not None and take > headroom:
+            take = headroom
         if take > 0:
-            if state.headroom is not None:
-                state.headroom -= take
+            if headroom is not None:
+                state.headroom = headroom - take
             lines[i] = take
-            state.amounts[i] -= take
-    elif part.weights:
-        idx = list(part.weights)  # built in line-id order by every producer
-        weights = list(part.weights.values())
-        amounts = state.amounts
-        floors = prep.floors
-        caps = [max(0, amounts[i] - floors[i]) for i in idx]
+            amounts[i] -= take
+    elif idx:
+        weights = part.weights
+        caps: Sequence[int]
+        if prep.floored:
+            floors = prep.floors
+            caps = [max(0, amounts[i] - floors[i]) for i in idx]
+        elif fresh:
+            caps = weights
+        else:
+            caps = list(map(amounts.__getitem__, idx))
         total = part.total
-        if state.headroom is not None:
-            total = min(total, state.headroom)
-        if part.exact:
-            caps = [min(cap, w) for cap, w in zip(caps, weights, strict=True)]
-        split = allocate_capped(total=total, weights=weights, caps=caps)
+        if headroom is not None and total > headroom:
+            total = headroom
+        if caps is weights or caps == weights:
+            # Weighted by what is left: one largest-remainder round never exceeds a line's room,
+            # which is what allocate_capped returns on such input.
+            room = sum(caps)
+            left = total if total < room else room
+            split = apportion(left, weights) if left > 0 else [0] * len(idx)
+        else:
+            split = allocate_capped(total=total, weights=weights, caps=caps)
+        taken = 0
         for i, amount in zip(idx, split, strict=True):
             if amount:
                 lines[i] = amount
                 amounts[i] -= amount
-        if state.headroom is not None:
-            state.headroom -= sum(split)
-    shipping = _take_shipping(part, state)
+                taken += amount
+        if headroom is not None:
+            state.headroom = headroom - taken
+    shipping = _take_shipping(part, state) if part.shipping else {}
     points = 0
-    if isinstance(c.promo, PointsRedemption) and lines:
+    promo = c.promo
+    if lines and promo.type == "points":
         value = sum(lines.values())
-        points = -((-value * c.promo.points_per_unit) // prep.scale)
+        points = -((-value * promo.points_per_unit) // prep.scale)
         state.points_left -= points
     if not lines and not shipping:
         return None
     total = sum(lines.values()) + sum(shipping.values())
-    effect = Effect(
-        candidate=c, key=part.key, lines=lines, shipping=shipping, points=points, total=total
-    )
+    effect = Effect(c, part.key, lines, shipping, points, total)
     state.effects.append(effect)
     state.saving += total
     return effect
@@ -634,8 +789,8 @@ def apply_one(state: State, c: Candidate, entry: Sequence[int], prep: Prepared) 
     misses: list[Miss] = []
     parts = parts_of(c, state, entry, prep, misses)
     state.misses.extend(misses)
-    for part in parts:
-        if apply_part(c, part, state, prep) is None:
+    for part in parts:  # disjoint units, each computed on these very amounts
+        if apply_part(c, part, state, prep, fresh=True) is None:
             state.misses.append(Miss(c, part.key, "capped"))
     if not parts and not misses:
         state.misses.append(Miss(c, "*", "no_saving"))
@@ -689,7 +844,7 @@ def _apply_winners(
         if not mine:
             continue
         mine.sort(key=lambda part: part.key)
-        if all(part.exact and len(part.weights) == 1 for part in mine):
+        if all(part.exact for part in mine):
             if not _apply_exact_lines(c, mine, new, prep):
                 new.misses.append(Miss(c, mine[0].key, "capped"))
             continue
@@ -702,7 +857,7 @@ def _apply_exact_lines(c: Candidate, parts: Sequence[Part], state: State, prep: 
     """Apply per-line item savings as one effect (key ``#``); return whether any landed."""
     lines: dict[int, int] = {}
     for part in parts:
-        (i,) = part.weights
+        i = part.lines[0]
         take = min(part.total, state.amounts[i] - prep.floors[i])
         if state.headroom is not None:
             take = min(take, state.headroom)
