@@ -2,6 +2,8 @@
 
 Threads share one storage; processes each open their own. Half the workers use plain units of
 work (BEGIN IMMEDIATE + busy timeout, no retry), half use ``run_in_transaction`` (bounded retry).
+The threads of a process queue on the file's writer gate; the processes meet in SQLite's busy
+handler.
 Afterwards an independent recount with plain SQL checks every inventory invariant.
 """
 
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -36,13 +37,12 @@ def test_sixteen_threads_on_one_file(tmp_path: Path) -> None:
                 storage, worker=i, rounds=12, key_pool=40, universe=universe, use_retry=i % 2 == 0
             )
 
-        began = time.monotonic()
         threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
         for th in threads:
             th.start()
         for th in threads:
             th.join(timeout=60)
-        elapsed = time.monotonic() - began
+        assert [] == [th.name for th in threads if th.is_alive()]  # nobody hung on a lock
         total = Outcome()
         for r in results:
             total.merge(r)
@@ -51,7 +51,6 @@ def test_sixteen_threads_on_one_file(tmp_path: Path) -> None:
         assert total.short > 0  # there was real contention for the last units
         with storage.engine.connect() as conn:
             assert {} == recount(conn, universe, UNITS, total).problems()
-        assert elapsed < 30
     finally:
         storage.close()
 

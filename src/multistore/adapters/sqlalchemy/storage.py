@@ -5,7 +5,15 @@ transaction lazily, at the first statement, on one pooled connection:
 
 * SQLite: ``BEGIN IMMEDIATE`` (the write lock up front, waiting up to the busy timeout), except in
   a read-only unit of work or a second unit of work opened by the same thread while its first one
-  holds the write lock, which use ``BEGIN DEFERRED`` so they cannot wait on themselves.
+  holds the write lock, which use ``BEGIN DEFERRED`` so they cannot wait on themselves. Before
+  ``BEGIN IMMEDIATE`` a writer passes the database file's
+  :class:`~multistore.adapters.sqlalchemy.engine.WriterGate`, a lock shared by the process's
+  threads, and leaves it after ``COMMIT`` or ``ROLLBACK`` (also when the unit of work ends by an
+  exception): the process's writers queue on a lock that wakes the next one at once, instead of
+  sleeping in SQLite's busy handler. Waiting longer than the busy timeout for the gate is a
+  :class:`~multistore.errors.TransientStorageError` like a busy database. Read-only units of work
+  and the nested units above do not take the gate. Other processes are kept in order by
+  ``BEGIN IMMEDIATE`` and the busy timeout alone.
 * PostgreSQL: ``READ COMMITTED``; row locks come from the conditional UPDATEs themselves.
 
 Driver errors are translated (:mod:`multistore.adapters.sqlalchemy.errors`) but not retried: a
@@ -29,7 +37,12 @@ from sqlalchemy import exc as sa_exc
 from multistore.adapters.sqlalchemy import tables as t
 from multistore.adapters.sqlalchemy.assortment import SqlAssortmentRepository
 from multistore.adapters.sqlalchemy.cipher import AesGcmCipher, Cipher, key_from_file, new_key
-from multistore.adapters.sqlalchemy.engine import EngineSettings, build_engine
+from multistore.adapters.sqlalchemy.engine import (
+    EngineSettings,
+    WriterGate,
+    build_engine,
+    writer_gate,
+)
 from multistore.adapters.sqlalchemy.errors import is_transient, translate, translating
 from multistore.adapters.sqlalchemy.migrate import migrate as run_migrations
 from multistore.adapters.sqlalchemy.outbox import SqlAuditLog, SqlOutbox
@@ -66,6 +79,9 @@ __all__ = ["RetryPolicy", "SqlStorage", "SqlUnitOfWork", "create_storage"]
 T = TypeVar("T")
 
 _log = logging.getLogger(__name__)
+
+_NO_FILE = (None, "", ":memory:")
+"""SQLite "database" names that are no file (nothing to share a writer gate with)."""
 
 
 @attrs.frozen
@@ -125,11 +141,12 @@ class SqlUnitOfWork:
     """
 
     def __init__(self, storage: SqlStorage, *, read_only: bool = False) -> None:
+        self._gate: WriterGate | None = None  # the writer gate this unit holds, if any
         self._storage = storage
         self._read_only = read_only
         self._conn: Connection | None = None
+        self._deferred = False  # SQLite: the connection was told to BEGIN DEFERRED
         self._open = False
-        self._holds_writer_mark = False
         self.stores: StoreRepository = SqlStoreRepository(self)
         self.products: ProductRepository = SqlProductRepository(self)
         self.stock: StockRepository = SqlStockWithTransfersRepository(self)
@@ -197,30 +214,52 @@ class SqlUnitOfWork:
                 code="storage.no_transaction",
             )
         conn = self._conn
-        if conn is None:
-            with translating("connecting to the database"):
-                conn = self._conn = self._storage.engine.connect()
-        if not conn.in_transaction():
-            mode = "IMMEDIATE"
-            if self.dialect == "sqlite":
-                if self._read_only or self._storage._thread_holds_writer():
-                    mode = "DEFERRED"
-                else:
-                    self._storage._mark_writer(1)
-                    self._holds_writer_mark = True
-            conn.execution_options(multistore_begin=mode)
-            try:
-                with translating("beginning a transaction"):
-                    conn.begin()
-            except BaseException:
-                self._end_transaction()
-                raise
+        if conn is not None and conn.in_transaction():
+            return conn
+        return self._begin()
+
+    def _begin(self) -> Connection:
+        """Pass the writer gate (SQLite writers), connect if needed and begin a transaction."""
+        storage = self._storage
+        gate = storage._writer_gate
+        deferred = False
+        if gate is not None:
+            if self._read_only or gate.held_here():
+                deferred = True
+            else:
+                if not gate.acquire(storage._busy_timeout):
+                    raise TransientStorageError(
+                        "another thread of this process held the SQLite write lock for more "
+                        f"than {storage._busy_timeout:g}s; nothing was written, retry the call "
+                        "(SqlStorage.run_in_transaction does)",
+                        code="storage.transient",
+                    )
+                self._gate = gate
+        try:
+            conn = self._conn
+            if conn is None:
+                with translating("connecting to the database"):
+                    conn = self._conn = storage.engine.connect()
+            if deferred != self._deferred:  # a new connection begins IMMEDIATE
+                conn.execution_options(multistore_begin="DEFERRED" if deferred else "IMMEDIATE")
+                self._deferred = deferred
+            with translating("beginning a transaction"):
+                conn.begin()
+        except BaseException:
+            self._end_transaction()
+            raise
         return conn
 
     def _end_transaction(self) -> None:
-        if self._holds_writer_mark:
-            self._holds_writer_mark = False
-            self._storage._mark_writer(-1)
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.release()
+
+    def __del__(self) -> None:
+        # A unit of work dropped while in a write transaction (never closed): let other writers
+        # through; its connection is rolled back when the pool reclaims it.
+        if self._gate is not None:
+            self._end_transaction()
 
     def commit(self) -> None:
         """Make every change of this unit of work durable, atomically.
@@ -241,6 +280,8 @@ class SqlUnitOfWork:
                     conn.commit()
             finally:
                 self._end_transaction()
+        else:
+            self._end_transaction()
 
     def rollback(self) -> None:
         """Discard every uncommitted change; the unit of work stays open."""
@@ -251,6 +292,8 @@ class SqlUnitOfWork:
                     conn.rollback()
             finally:
                 self._end_transaction()
+        else:
+            self._end_transaction()
 
 
 class SqlStorage:
@@ -274,7 +317,12 @@ class SqlStorage:
         self._settings = settings or EngineSettings()
         self._cipher = cipher
         self._cipher_lock = threading.Lock()
-        self._writers = threading.local()
+        self._writer_gate: WriterGate | None = self._settings.writer_gate
+        self._busy_timeout = self._settings.busy_timeout
+        database = engine.url.database
+        if self._writer_gate is None and self.dialect == "sqlite" and database not in _NO_FILE:
+            assert database is not None  # an engine built elsewhere: gate its file all the same
+            self._writer_gate = writer_gate(database)
 
     @property
     def dialect(self) -> str:
@@ -285,12 +333,6 @@ class SqlStorage:
     def schema(self) -> str | None:
         """The PostgreSQL schema in use (``None`` for the default search path)."""
         return self._settings.schema
-
-    def _thread_holds_writer(self) -> bool:
-        return int(getattr(self._writers, "depth", 0)) > 0
-
-    def _mark_writer(self, delta: int) -> None:
-        self._writers.depth = int(getattr(self._writers, "depth", 0)) + delta
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """Return a new unit of work (use it as a context manager).
