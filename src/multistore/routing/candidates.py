@@ -7,6 +7,7 @@ test. Distances are great-circle (haversine) km, quantised to whole metres.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -96,10 +97,13 @@ class StoreNetwork:
         self._tree_ids: list[int] = []
         self._all: list[int] = list(range(len(self.stores)))
         self._radius_why: dict[int, str] = {}
-        self.stock_view: tuple[dict[str, int], ...] = tuple(s.stock_dict for s in self.stores)
-        """Each store's own stock (network order), shared by every order routed."""
         if len(self.stores) >= INDEX_THRESHOLD:
             self._build_index()
+
+    @functools.cached_property
+    def stock_view(self) -> tuple[dict[str, int], ...]:
+        """Each store's own stock (network order), shared by every order routed."""
+        return tuple(s.stock_dict for s in self.stores)
 
     @staticmethod
     def _check_ids(stores: tuple[CandidateStore, ...]) -> dict[str, int]:
