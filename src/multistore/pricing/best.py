@@ -28,7 +28,7 @@ import heapq
 import itertools
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -40,6 +40,9 @@ from multistore.pricing.lanes import (
     Part,
     Prepared,
     State,
+    _amounts_of,
+    _groups,
+    _order_total,
     apply_best,
     apply_lane,
     apply_one,
@@ -342,6 +345,12 @@ def _rate(c: Candidate, lane: LanePolicy) -> tuple[int, int, int] | None:  # noq
 
 _Rated = list[tuple[int, tuple[int, ...], tuple[int, int, int] | None]]
 """Per promotion of a lane subset: its static goods bound, its lines and its rate."""
+_RatedEdge = tuple[int, _Rated]
+"""How an edge's goods bound is tightened on the amounts entering its lane: :data:`_SUM` or
+:data:`_TOP` of its promotions' rates, or :data:`_ENTRY` (what they save on those amounts)."""
+_SUM, _TOP, _ENTRY = 0, 1, 2
+_ORDER_TYPES = frozenset({"spend_tiers", "spend_every", "spend_percent", "quantity_percent"})
+"""Order-level promotion types other than coupons (see :meth:`_LaneMemo.entry_goods`)."""
 
 _Fingerprint = tuple[tuple[int, ...], tuple[tuple[str, int], ...], int | None, int]
 """What a lane's outcome depends on: line amounts, shipping, cap headroom, points left."""
@@ -356,14 +365,45 @@ class _LaneMemo:
     each ordered prefix is kept and subsets sharing a prefix evaluate it once.
     """
 
-    __slots__ = ("base", "entry", "lane", "parts", "results")
+    __slots__ = ("amounts", "base", "entry", "goods", "lane", "parts", "results")
 
-    def __init__(self, lane: LanePolicy, entry: Sequence[int], base: State) -> None:
+    def __init__(
+        self, lane: LanePolicy, entry: Sequence[int], base: State, amounts: tuple[int, ...]
+    ) -> None:
         self.lane = lane
         self.entry = entry
         self.base = base
+        self.amounts = amounts
         self.results: dict[tuple[str, ...], State] = {(): base}
         self.parts: dict[str, tuple[list[Part], list[Miss]]] = {}
+        self.goods: dict[str, int] = {}
+
+    def entry_goods(self, c: Candidate, prep: Prepared) -> int:
+        """Upper bound of what order-level ``c`` saves in goods in this ``all`` lane.
+
+        What it would save on the entry amounts: its thresholds are checked on the entry (or
+        list) amounts whatever applies before it in the lane, and what it saves only shrinks
+        as the lane lowers the amounts it applies to (tiers and amounts off are capped by
+        them, percentages round half up on them); a coupon is redeemed in one unit only.
+        """
+        pid = c.promo.id
+        got = self.goods.get(pid)
+        if got is None:
+            got = 0
+            coupon = c.promo.type == "coupon"
+            amounts, entry = self.amounts, self.entry
+            for key, idx in _groups(c, prep, getattr(c.promo, "level", "store")):
+                cur = _amounts_of(prep, amounts, idx)[1]
+                base = cur if entry is amounts else _amounts_of(prep, entry, idx)[1]
+                total = min(_order_total(c, key, idx, base=base, cur=cur, prep=prep)[0], cur)
+                if total <= 0:
+                    continue
+                if coupon:
+                    got = max(got, total)
+                else:
+                    got += total
+            self.goods[pid] = got
+        return got
 
     def evaluate(self, chosen: Sequence[Candidate], prep: Prepared) -> State:
         """The delta state after applying ``chosen`` (same as :func:`apply_lane`); do not mutate."""
@@ -585,7 +625,7 @@ class _Search:
                 effects=[],
                 misses=[],
             )
-            memo = self.lane_memo[(j, fp)] = _LaneMemo(lane, entry, base)
+            memo = self.lane_memo[(j, fp)] = _LaneMemo(lane, entry, base, fp[0])
         return memo
 
     def visit(self, j: int, state: State, chosen: list[Candidate]) -> None:
@@ -630,17 +670,17 @@ class _Trie:
 
     ``edges`` lists ``(lane_chosen, goods, ship, child, rated)``: the lane's promotions in that
     branch (forced ones first, then the chosen ones, each in candidate order) with their static
-    upper bound, and for an ``all`` lane with rated promotions what :func:`_rate` needs to
-    tighten the goods bound on the amounts entering the lane. ``goods``/``ship`` bound what any
+    upper bound, and for an ``all`` lane with rated promotions (or a ``best`` lane of points
+    redemptions) what :func:`_rate` needs to tighten the goods bound on the amounts entering
+    the lane. ``goods``/``ship`` bound what any
     path below saves from this lane on (on list prices); ``fewest`` is the fewest promotions any
     path below adds.
     """
 
-    __slots__ = ("children", "edges", "fewest", "goods", "ship")
+    __slots__ = ("edges", "fewest", "goods", "ship")
 
     def __init__(self) -> None:
-        self.children: dict[int, _Trie] = {}
-        self.edges: list[tuple[list[Candidate], int, int, _Trie, _Rated | None]] = []
+        self.edges: list[tuple[list[Candidate], int, int, _Trie, _RatedEdge | None]] = []
         self.goods = 0
         self.ship = 0
         self.fewest = 0
@@ -666,6 +706,43 @@ def _valid_masks_of(enemies: tuple[int, ...], automatic: int, limit: int) -> tup
             _MASK_MEMO.clear()
         _MASK_MEMO[key] = masks
     return masks
+
+
+_Shape = tuple[tuple[int, "_Shape"], ...]
+"""A subtree of the valid selections' prefix tree: ``(lane subset key, child)`` per edge, in
+the order the selections first reach them; a leaf is ``()``."""
+_SHAPE_MEMO: dict[tuple[tuple[int, ...], tuple[tuple[int, int], ...]], _Shape] = {}
+"""Prefix trees by valid selections and lane spans (the masks come from the memo above)."""
+
+
+def _shape_of(masks: tuple[int, ...] | list[int], spans: tuple[tuple[int, int], ...]) -> _Shape:
+    """The prefix tree of ``masks`` over the lanes' ``spans``, equal subtrees shared.
+
+    Edges keep the order in which the masks (in enumeration order) first reach them; two
+    subtrees are shared only when they are equal edge for edge, in the same order. Memoised
+    for the memoised mask tuples (bounded like :data:`_MASK_MEMO`).
+    """
+    key = (tuple(masks), spans)
+    got = _SHAPE_MEMO.get(key)
+    if got is not None:
+        return got
+    root: dict[int, dict[int, Any]] = {}
+    for mask in masks:
+        node = root
+        for shift, width in spans:
+            node = node.setdefault((mask >> shift) & width, {})
+    interned: dict[_Shape, _Shape] = {}
+
+    def canon(node: dict[int, dict[int, Any]]) -> _Shape:
+        shape = tuple((k, canon(child)) for k, child in node.items())
+        return interned.setdefault(shape, shape)
+
+    got = canon(root)
+    if len(masks) <= _MASK_MEMO_MAX_MASKS:
+        if len(_SHAPE_MEMO) >= _MASK_MEMO_SIZE:
+            _SHAPE_MEMO.clear()
+        _SHAPE_MEMO[key] = got
+    return got
 
 
 def _valid_masks(enemies: Sequence[int], automatic: int, limit: int) -> list[int] | None:
@@ -709,18 +786,30 @@ def _valid_masks(enemies: Sequence[int], automatic: int, limit: int) -> list[int
     return out if walk(0, 0, 0, 0) else None
 
 
-def _rated_goods(rated: _Rated, amounts: Sequence[int], sums: dict[tuple[int, ...], int]) -> int:
-    """Goods bound of an ``all`` lane subset entered with ``amounts`` (see :func:`_rate`)."""
+def _rated_goods(
+    rated: _RatedEdge, amounts: Sequence[int], sums: dict[tuple[int, ...], int]
+) -> int:
+    """Goods bound of a lane subset entered with ``amounts`` (see :func:`_rate`).
+
+    In an ``all`` lane every promotion applies: the bounds add up. In a ``best`` lane of
+    points redemptions one of them applies, once for the cart: the largest bound.
+    """
+    kind, entries = rated
+    best = kind == _TOP
     total = 0
-    for goods, lines, rate in rated:
+    for goods, lines, rate in entries:
         if rate is None:
-            total += goods
-            continue
-        got = sums.get(lines)
-        if got is None:
-            got = sums[lines] = sum(map(amounts.__getitem__, lines))
-        num, den, slack = rate
-        total += min(goods, num * got // den + slack)
+            bound = goods
+        else:
+            got = sums.get(lines)
+            if got is None:
+                got = sums[lines] = sum(map(amounts.__getitem__, lines))
+            num, den, slack = rate
+            bound = min(goods, num * got // den + slack)
+        if not best:
+            total += bound
+        elif bound > total:
+            total = bound
     return total
 
 
@@ -791,34 +880,38 @@ class _TrieSearch:
                 hi += 1
             spans.append((lo, (1 << (hi - lo)) - 1))
             lo = hi
-        root = _Trie()
-        for mask in masks:
-            node = root
-            for shift, width in spans:
-                key = (mask >> shift) & width
-                child = node.children.get(key)
-                if child is None:
-                    child = node.children[key] = _Trie()
-                node = child
-        _TrieSearch._finish(base, (cands, spans), root, 0, {})
-        return root
+        shape = _shape_of(masks, tuple(spans))
+        return _TrieSearch._finish(base, (cands, spans), shape, 0, lane_sets={}, built={})
 
     @staticmethod
     def _finish(
         base: _Search,
         choices: _Choices,
-        node: _Trie,
+        shape: _Shape,
         j: int,
-        lane_sets: dict[tuple[int, int], tuple[list[Candidate], int, int, _Rated | None]],
-    ) -> None:
-        """Fill ``node``'s edges and its bounds (bottom-up), memoising lane subsets."""
+        *,
+        lane_sets: dict[tuple[int, int], tuple[list[Candidate], int, int, _RatedEdge | None]],
+        built: dict[int, _Trie],
+    ) -> _Trie:
+        """The node of ``shape`` with its edges and bounds (bottom-up), memoising lane subsets.
+
+        Equal subtrees are one shape (see :func:`_shape_of`), so they become one node, built
+        once (``built`` by shape identity): a node's edges and bounds depend only on the
+        subtree below it.
+        """
+        node = built.get(id(shape))
+        if node is not None:
+            return node
+        node = built[id(shape)] = _Trie()
         if j == len(base.lanes):
-            return
+            return node
         cands, spans = choices
         goods = ship = 0
         fewest = -1
-        for key, child in node.children.items():
-            _TrieSearch._finish(base, choices, child, j + 1, lane_sets)
+        for key, child_shape in shape:
+            child = _TrieSearch._finish(
+                base, choices, child_shape, j + 1, lane_sets=lane_sets, built=built
+            )
             got = lane_sets.get((j, key))
             if got is None:
                 chosen = list(base.forced_by_lane[j])
@@ -828,17 +921,25 @@ class _TrieSearch:
                     chosen.append(cands[shift + low.bit_length() - 1])
                     rest ^= low
                 g = s = 0
-                rated: _Rated | None = None
+                rated: _RatedEdge | None = None
                 if base.maximize:
                     lane = base.lanes[j]
                     g, s = _lane_bound(lane, chosen, base.bounds)
-                    if lane.mode == "all":
-                        rated = [
+                    # A points lane in best mode applies one redemption, for the whole cart.
+                    best = lane.mode == "best"
+                    if not chosen:
+                        pass
+                    elif not best and all(
+                        c.promo.type in _ORDER_TYPES or c.promo.type == "coupon" for c in chosen
+                    ):
+                        rated = (_ENTRY, [])
+                    elif not best or all(c.promo.type == "points" for c in chosen):
+                        entries = [
                             (base.bounds[c.promo.id].goods, c.lines, base.rate(c, lane))
                             for c in chosen
                         ]
-                        if all(r is None for _, _, r in rated):
-                            rated = None
+                        if any(r is not None for _, _, r in entries):
+                            rated = (_TOP if best else _SUM, entries)
                 got = lane_sets[(j, key)] = (chosen, g, s, rated)
             chosen, g, s, rated = got
             node.edges.append((chosen, g, s, child, rated))
@@ -847,6 +948,7 @@ class _TrieSearch:
             n = len(chosen) + child.fewest
             fewest = n if fewest < 0 else min(fewest, n)
         node.goods, node.ship, node.fewest = goods, ship, max(fewest, 0)
+        return node
 
     def run(self, start: State) -> Selection:
         """Best-first branch and bound (``max_saving``) or a full walk (``min_saving``)."""
@@ -930,6 +1032,28 @@ class _TrieSearch:
             left = min(left, state.headroom)
         return left, sum(state.shipping.values())
 
+    def _edge_goods(  # noqa: PLR0917 - the expansion's state and memos
+        self,
+        j: int,
+        state: State,
+        lane_chosen: Sequence[Candidate],
+        static: int,
+        rated: _RatedEdge,
+        sums: dict[tuple[int, ...], int],
+        memo: list[_LaneMemo],
+    ) -> int:
+        """The goods bound of an edge of lane ``j`` leaving ``state`` (see :class:`_Trie`)."""
+        if rated[0] != _ENTRY:
+            return min(static, _rated_goods(rated, state.amounts, sums))
+        if not memo:
+            memo.append(self.base._memo(j, state))
+        lane = memo[0]
+        prep = self.base.prep
+        goods = 0
+        for c in lane_chosen:
+            goods += lane.entry_goods(c, prep)
+        return min(static, goods)
+
     def _best_first(self, root: _Open) -> _Open:
         """Pop the open node with the largest upper bound; evaluate it lazily, expand it.
 
@@ -976,9 +1100,13 @@ class _TrieSearch:
             else:
                 left, fees = self._room(state)
             sums: dict[tuple[int, ...], int] = {}
-            amounts = state.amounts
+            memo: list[_LaneMemo] = []  # lane j's memo for this state, once asked for
             for lane_chosen, static, s, child, rated in node.trie.edges:
-                g = static if rated is None else min(static, _rated_goods(rated, amounts, sums))
+                g = (
+                    static
+                    if rated is None
+                    else self._edge_goods(j, state, lane_chosen, static, rated, sums, memo)
+                )
                 bound = node.saving + min(g + child.goods, left) + min(s + child.ship, fees)
                 count = node.count + len(lane_chosen)
                 if best is not None and (

@@ -36,7 +36,7 @@ from multistore.pricing.errors import (
     UnknownCouponCodeError,
 )
 from multistore.pricing.explain import format_minor, lane_title
-from multistore.pricing.lanes import Candidate, Effect, Miss, Prepared, initial_parts, prepare
+from multistore.pricing.lanes import Candidate, Miss, Prepared, State, initial_parts, prepare
 from multistore.pricing.promotions import Coupon, Promotion, PromotionBase, load_promotions
 from multistore.pricing.stacking import DEFAULT_POLICY, StackingPolicy, load_policy
 
@@ -291,7 +291,7 @@ def _collect(
     candidates: list[Candidate] = []
     rejected: list[NotApplied] = []
     # Position of each line in line-id order (ids are unique), to sort eligible lines by id.
-    by_id = sorted(range(len(cart.lines)), key=lambda i: cart.lines[i].line_id)
+    by_id = sorted(range(len(cart.lines)), key=[line.line_id for line in cart.lines].__getitem__)
     in_id_order = by_id == list(range(len(by_id)))  # eligible lines come in index order
     rank = [0] * len(by_id)
     for pos, i in enumerate(by_id):
@@ -391,19 +391,62 @@ def _misses_by_promotion(misses: Sequence[Miss]) -> dict[str, list[Miss]]:
     return out
 
 
-def _add_adjustments(
-    e: Effect,
-    name: str,
-    as_money: Callable[[int], Money],
+def _sum_effects(
+    state: State,
+    prep: Prepared,
+    monies: dict[int, Money],
+    make: Callable[[int], Money],
+    *,
     line_adj: list[list[Adjustment]],
     ship_adj: dict[str, list[Adjustment]],
-) -> None:
-    """Append the adjustments of one effect to its lines (in line order) and shipping fees."""
-    pid, lane = e.candidate.promo.id, e.candidate.lane
-    for i, amount in e.lines.items():  # one adjustment per line: the order across lines is moot
-        line_adj[i].append(Adjustment(pid, name, lane, as_money(amount)))
-    for store, amount in e.shipping.items():
-        ship_adj[store].append(Adjustment(pid, name, lane, as_money(amount)))
+    labels: dict[str, str],
+) -> tuple[list[Candidate], dict[str, int], dict[str, dict[str, None]], dict[str, int]]:
+    """Append every effect's adjustments to its lines and fees; sum it per promotion.
+
+    Returns the promotions in application order with their totals, units (insertion-ordered)
+    and points. ``monies`` memoises ``make`` by amount; ``labels`` the promotions' labels.
+    """
+    totals: dict[str, int] = {}
+    units: dict[str, dict[str, None]] = {}  # insertion-ordered sets
+    points: dict[str, int] = {}
+    order: list[Candidate] = []
+    line_ids = prep.line_ids
+    get_money = monies.get
+    adjust = Adjustment
+    for e in state.effects:
+        c = e.candidate
+        pid, lane = c.promo.id, c.lane
+        name = labels.get(pid)
+        if name is None:
+            name = labels[pid] = c.promo.label()
+        # One adjustment per line (the order across lines is moot) and per shipping fee.
+        for i, amount in e.lines.items():
+            m = get_money(amount)
+            if m is None:
+                m = monies[amount] = make(amount)
+            line_adj[i].append(adjust(pid, name, lane, m))
+        for store, amount in e.shipping.items():
+            m = get_money(amount)
+            if m is None:
+                m = monies[amount] = make(amount)
+            ship_adj[store].append(adjust(pid, name, lane, m))
+        if pid not in totals:
+            order.append(c)
+            totals[pid] = e.total
+            units[pid] = {}
+            points[pid] = e.points
+        else:
+            totals[pid] += e.total
+            points[pid] += e.points
+        key = e.key
+        if key.startswith("#"):
+            names = (
+                [line_ids[i] for i in sorted(e.lines)] if key == "#" else [line_ids[int(key[1:])]]
+            )
+            units[pid].update(dict.fromkeys(names))  # new names in order; known ones stay put
+        else:
+            units[pid].setdefault(key)
+    return order, totals, units, points
 
 
 def _build(
@@ -428,39 +471,19 @@ def _build(
 
     line_adj: list[list[Adjustment]] = [[] for _ in cart.lines]
     ship_adj: dict[str, list[Adjustment]] = {s: [] for s in prep.shipping}
-    totals: dict[str, int] = {}
-    units: dict[str, dict[str, None]] = {}  # insertion-ordered sets
-    points: dict[str, int] = {}
-    order: list[Candidate] = []
     labels: dict[str, str] = {}
-    for e in state.effects:
-        p = e.candidate.promo
-        _add_adjustments(e, _label(labels, p), as_money, line_adj, ship_adj)
-        if p.id not in totals:
-            order.append(e.candidate)
-            totals[p.id] = 0
-            units[p.id] = {}
-            points[p.id] = 0
-        totals[p.id] += e.total
-        points[p.id] += e.points
-        if e.key.startswith("#"):
-            names = (
-                [prep.line_ids[i] for i in sorted(e.lines)]
-                if e.key == "#"
-                else [prep.line_ids[int(e.key[1:])]]
-            )
-        else:
-            names = [e.key]
-        units[p.id].update(dict.fromkeys(names))  # new names in order; known ones stay put
+    order, totals, units, points = _sum_effects(
+        state, prep, monies, make, line_adj=line_adj, ship_adj=ship_adj, labels=labels
+    )
     applied = tuple(
         AppliedPromotion(
-            promotion_id=c.promo.id,
-            name=labels[c.promo.id],
-            lane=c.lane,
-            amount=as_money(totals[c.promo.id]),
-            units=tuple(units[c.promo.id]),
-            coupon_code=c.coupon_code,
-            points_used=points[c.promo.id],
+            c.promo.id,
+            labels[c.promo.id],
+            c.lane,
+            as_money(totals[c.promo.id]),
+            tuple(units[c.promo.id]),
+            c.coupon_code,
+            points[c.promo.id],
         )
         for c in order
     )
@@ -482,25 +505,24 @@ def _build(
             )
         not_applied.append(NotApplied(pid, _label(labels, c.promo), code, reason))
     hints = _hints(prep, policy, state.misses)
+    list_amounts, amounts = prep.list_amounts, state.amounts
+    priced = PricedLine
     lines = tuple(
-        PricedLine(
-            line_id=line.line_id,
-            sku=line.sku,
-            store_id=line.store_id,
-            quantity=line.quantity,
-            list_amount=as_money(prep.list_amounts[i]),
-            adjustments=tuple(line_adj[i]),
-            final_amount=as_money(state.amounts[i]),
-        )
-        for i, line in enumerate(cart.lines)
+        [
+            priced(
+                line.line_id,
+                line.sku,
+                line.store_id,
+                line.quantity,
+                as_money(list_amounts[i]),
+                tuple(line_adj[i]),
+                as_money(amounts[i]),
+            )
+            for i, line in enumerate(cart.lines)
+        ]
     )
     shipping = tuple(
-        PricedShipping(
-            store_id=s,
-            fee=as_money(fee),
-            adjustments=tuple(ship_adj[s]),
-            final_amount=as_money(state.shipping[s]),
-        )
+        PricedShipping(s, as_money(fee), tuple(ship_adj[s]), as_money(state.shipping[s]))
         for s, fee in prep.shipping.items()
     )
     goods = sum(state.amounts)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from multistore.money import apportion, minor_per_major, to_minor
+from multistore.money import apportion, minor_per_major
 from multistore.pricing.allocation import allocate_capped
 from multistore.pricing.cart import Cart, PricingContext
 from multistore.pricing.conditions import flash_sale_allowance
@@ -116,23 +116,37 @@ class Prepared:
         factory=dict, eq=False
     )
     """The units of order-level promotions by (platform level, eligible lines)."""
-    store_cache: dict[tuple[bool, tuple[int, ...]], list[list[str]]] = attrs.field(
-        factory=dict, eq=False
+    store_cache: dict[tuple[bool, tuple[int, ...]], list[tuple[str, list[int], list[str]]]] = (
+        attrs.field(factory=dict, eq=False)
     )
-    """The stores of each unit of a shipping promotion, keyed like ``cache``."""
+    """The units of a shipping promotion with their lines and stores, keyed like ``cache``."""
     minor: dict[str, tuple[list[int], list[int]]] = attrs.field(factory=dict, eq=False)
     """Promotion amounts in minor units by promotion id (see :func:`_minor`)."""
     initial: dict[str, tuple[list[Part], list[Miss]]] = attrs.field(factory=dict, eq=False)
     """Memo of :func:`initial_parts` by promotion id (ids are unique within one call)."""
+    sums: dict[int, tuple[tuple[int, ...], dict[int, tuple[Sequence[int], list[int], int]]]] = (
+        attrs.field(factory=dict, eq=False)
+    )
+    """Memo of :func:`_amounts_of` on immutable amounts: ``id(amounts) -> (amounts, id(lines)
+    -> (lines, their amounts, their sum))``; holding the keyed objects keeps their ids unique."""
 
 
 def prepare(*, cart: Cart, context: PricingContext, cap: DiscountCap | None) -> Prepared:
     """Convert a cart into minor units and compute the cap's headroom."""
     scale = minor_per_major(cart.currency)
-    list_amounts = tuple(to_minor(line.unit_price) * line.quantity for line in cart.lines)
+    # ``to_minor`` without its per-call checks: a Cart holds Money of one currency only.
+    places = len(str(scale)) - 1
+    lines = cart.lines
+    list_amounts = tuple(
+        [int(line.unit_price.amount.scaleb(places)) * line.quantity for line in lines]
+    )
     floors = tuple(
-        to_minor(line.floor_price) * line.quantity if line.floor_price is not None else 0
-        for line in cart.lines
+        [
+            int(line.floor_price.amount.scaleb(places)) * line.quantity
+            if line.floor_price is not None
+            else 0
+            for line in lines
+        ]
     )
     total = sum(list_amounts)
     headroom: int | None = None
@@ -152,7 +166,7 @@ def prepare(*, cart: Cart, context: PricingContext, cap: DiscountCap | None) -> 
         qty=tuple(line.quantity for line in cart.lines),
         stores=tuple(line.store_id for line in cart.lines),
         line_ids=tuple(line.line_id for line in cart.lines),
-        shipping={s: to_minor(m) for s, m in sorted(cart.shipping_fees.items())},
+        shipping={s: int(m.amount.scaleb(places)) for s, m in sorted(cart.shipping_fees.items())},
         headroom=headroom,
         floored=any(floors),
         line_keys=tuple(f"#{i}" for i in range(len(cart.lines))),
@@ -420,6 +434,27 @@ def _groups(c: Candidate, prep: Prepared, level: str) -> list[tuple[str, list[in
     return cached
 
 
+def _amounts_of(
+    prep: Prepared, amounts: Sequence[int], idx: Sequence[int]
+) -> tuple[list[int], int]:
+    """The amounts of the lines ``idx`` (from :func:`_groups` or a candidate) and their sum.
+
+    Memoised when ``amounts`` is a tuple (list prices, a lane's entry amounts): the promotions
+    of a lane share their units, so they read the same sums. Do not mutate the list.
+    """
+    if type(amounts) is not tuple:
+        now = list(map(amounts.__getitem__, idx))
+        return now, sum(now)
+    memo = prep.sums.get(id(amounts))
+    if memo is None or memo[0] is not amounts:
+        memo = prep.sums[id(amounts)] = (amounts, {})
+    got = memo[1].get(id(idx))
+    if got is None or got[0] is not idx:
+        now = list(map(amounts.__getitem__, idx))
+        got = memo[1][id(idx)] = (idx, now, sum(now))
+    return got[1], got[2]
+
+
 def _tier(thresholds: Sequence[int], measure: int) -> tuple[int | None, int | None]:
     """Index of the highest tier reached and of the next one (``None`` when there is none)."""
     reached: int | None = None
@@ -594,9 +629,8 @@ def _order_parts(
     parts: list[Part] = []
     level = getattr(c.promo, "level", "store")
     for key, idx in _groups(c, prep, level):
-        now = list(map(amounts.__getitem__, idx))
-        cur = sum(now)
-        base = cur if base_amounts is amounts else sum(map(base_amounts.__getitem__, idx))
+        now, cur = _amounts_of(prep, amounts, idx)
+        base = cur if base_amounts is amounts else _amounts_of(prep, base_amounts, idx)[1]
         total, miss = _order_total(c, key, idx, base=base, cur=cur, prep=prep)
         if miss is not None:
             misses.append(miss)
@@ -613,8 +647,7 @@ def _order_parts(
 def _points_parts(c: Candidate, amounts: Sequence[int], prep: Prepared, state: State) -> list[Part]:
     p = c.promo
     assert isinstance(p, PointsRedemption)
-    now = list(map(amounts.__getitem__, c.lines))
-    cur = sum(now)
+    now, cur = _amounts_of(prep, amounts, c.lines)
     by_points = state.points_left * prep.scale // p.points_per_unit
     num, den = _ratio(p.max_percent)
     by_share = cur * num // den  # int(Fraction(cur) * max_percent / 100) for cur >= 0
@@ -635,19 +668,24 @@ def _shipping_parts(
     stores_of = prep.store_cache.get(units)
     if stores_of is None:
         stores_of = prep.store_cache[units] = [
-            sorted({prep.stores[i] for i in idx}) for _, idx in _groups(c, prep, p.level)
+            (key, idx, sorted({prep.stores[i] for i in idx}))
+            for key, idx in _groups(c, prep, p.level)
         ]
     shipping = state.shipping
-    for (key, idx), stores in zip(_groups(c, prep, p.level), stores_of, strict=True):
+    for key, idx, stores in stores_of:
         fees = {s: fee for s in stores if (fee := shipping.get(s, 0)) > 0}
         if not fees:
             continue
-        base = sum(map(base_amounts.__getitem__, idx))
+        base = _amounts_of(prep, base_amounts, idx)[1]
         if base < need:
-            misses.append(Miss(c, key, "threshold_not_met", shortfall=need - base, target=need))
+            misses.append(Miss(c, key, "threshold_not_met", need - base, need))
             continue
         fee_total = sum(fees.values())
         off = fee_total if off_max < 0 else min(fee_total, off_max)
+        if len(fees) == 1:
+            # One fee: the split of ``off <= fee`` capped at the fee is ``off`` itself.
+            parts.append(Part(key, off, (), (), {next(iter(fees)): off}))
+            continue
         names = list(fees)
         split = allocate_capped(
             total=off, weights=[fees[s] for s in names], caps=[fees[s] for s in names]
@@ -678,7 +716,11 @@ def initial_parts(c: Candidate, prep: Prepared) -> tuple[list[Part], list[Miss]]
     got = prep.initial.get(c.promo.id)
     if got is None:
         misses: list[Miss] = []
-        got = (parts_of(c, initial_state(prep), prep.list_amounts, prep, misses), misses)
+        state = initial_state(prep)
+        # ``parts_of`` only reads the amounts: the list amounts themselves (a tuple) let the
+        # promotions share their units' sums (see :func:`_amounts_of`).
+        state.amounts = prep.list_amounts  # type: ignore[assignment]
+        got = (parts_of(c, state, prep.list_amounts, prep, misses), misses)
         prep.initial[c.promo.id] = got
     return got
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,9 @@ from multistore.pricing import (
     price_cart,
 )
 from multistore.pricing.best import (
+    _ORDER_TYPES,
     _Search,
+    _shape_of,
     _TrieSearch,
     _valid_masks,
     brute_force,
@@ -36,7 +39,7 @@ from multistore.pricing.best import (
     valid_selections,
 )
 from multistore.pricing.engine import _collect, money_maker
-from multistore.pricing.lanes import prepare
+from multistore.pricing.lanes import apply_lane, initial_state, prepare
 
 NOW = datetime(2026, 11, 11, 4, tzinfo=UTC)
 SKUS = ["a", "b", "c", "d"]
@@ -83,6 +86,76 @@ def test_valid_masks_give_up_past_the_limit():
     # Three independent coupons: 8 valid selections.
     assert _valid_masks([0, 0, 0], 0, 7) is None
     assert len(_valid_masks([0, 0, 0], 0, 8) or []) == 8
+
+
+def _paths(shape: Any, spans: list[tuple[int, int]], j: int = 0, mask: int = 0) -> list[int]:
+    if j == len(spans):
+        return [mask]
+    return [
+        path
+        for key, child in shape
+        for path in _paths(child, spans, j + 1, mask | (key << spans[j][0]))
+    ]
+
+
+def _subtrees(shape: Any) -> list[Any]:
+    return [shape, *(sub for _, child in shape for sub in _subtrees(child))]
+
+
+def test_shared_prefix_tree_holds_exactly_the_valid_selections():
+    rnd = random.Random(11)
+    for _ in range(400):
+        m = rnd.randint(0, 9)
+        enemies = [0] * m
+        for a in range(m):
+            for b in range(a + 1, m):
+                if rnd.random() < 0.3:
+                    enemies[a] |= 1 << b
+                    enemies[b] |= 1 << a
+        automatic = sum(1 << k for k in range(m) if rnd.random() < 0.6)
+        masks = _valid_masks(enemies, automatic, 10**6)
+        assert masks is not None
+        cuts = sorted(rnd.randint(0, m) for _ in range(4))
+        bounds = [0, *cuts, m]
+        spans = [(lo, (1 << (hi - lo)) - 1) for lo, hi in itertools.pairwise(bounds)]
+        shape = _shape_of(masks, tuple(spans))
+        assert sorted(masks) == sorted(_paths(shape, spans))
+        subtrees = _subtrees(shape)
+        for a in subtrees:  # equal subtrees are one object, so the search builds them once
+            assert all(a is b for b in subtrees if a == b)
+
+
+def test_entry_bound_covers_what_an_order_level_promotion_saves_in_an_all_lane():
+    rnd = random.Random(12)
+    checked = exact = 0
+    for _ in range(300):
+        cart, promos, ctx, policy = _scenario(rnd)
+        candidates, _ = _collect(cart=cart, promotions=promos, policy=policy, context=ctx)
+        prep = prepare(cart=cart, context=ctx, cap=policy.cap)
+        run = _Search(prep, policy, candidates)
+        state = initial_state(prep)
+        for j, lane in enumerate(run.lanes):
+            in_lane = [c for c in candidates if c.lane == lane.name]
+            if lane.mode == "all":
+                memo = run._memo(j, state)
+                for r in range(1, min(3, len(in_lane)) + 1):
+                    for subset in itertools.combinations(in_lane, r):
+                        delta = memo.evaluate(subset, prep)
+                        for c in subset:
+                            if c.promo.type not in _ORDER_TYPES | {"coupon"}:
+                                continue
+                            saved = sum(
+                                sum(e.lines.values()) for e in delta.effects if e.candidate is c
+                            )
+                            bound = memo.entry_goods(c, prep)
+                            assert saved <= bound
+                            if r == 1 and not prep.floored and state.headroom is None:
+                                assert saved == bound  # alone at entry it saves just that
+                                exact += 1
+                            checked += 1
+            state = apply_lane(state=state, lane=lane, chosen=in_lane, prep=prep)
+    assert checked > 300
+    assert exact > 20
 
 
 def _promotion(rnd: random.Random, pid: str) -> dict[str, Any]:
