@@ -250,14 +250,15 @@ class ReorderPointRepository(Protocol):
         ...
 
     def lock_on_hand(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], int]:
-        """Return the units on hand of ``(store_id, sku)`` pairs and hold their stock rows.
+        """Return the units on hand of ``(store_id, sku)`` pairs and lock their stock rows.
 
         Pairs never stocked are omitted. Until the unit of work ends no other unit of work can
-        change those rows (PostgreSQL: ``SELECT ... FOR SHARE`` in key order; SQLite and memory
-        already run one writer at a time). A service that saves points and then calls this sees
-        every stock change either committed before (it reads the result) or after (the change
-        then reads the new points), so a below-reorder-point alert is raised once, not zero or
-        two times.
+        change or lock those rows (PostgreSQL: ``SELECT ... FOR NO KEY UPDATE`` in key order;
+        SQLite and memory already run one writer at a time). A service that calls this before
+        reading the old points and saving new ones sees every stock change either committed
+        before (it reads the result) or after (the change then reads the new points), and two
+        point changes on one pair run one after the other, so a below-reorder-point alert is
+        raised once, not zero or two times.
         """
         ...
 
@@ -301,6 +302,16 @@ def window_bounds(start: date, end: date, offset: timedelta) -> tuple[datetime, 
         >>> first.isoformat(), last.isoformat()
         ('2026-01-04T16:00:00+00:00', '2026-01-05T16:00:00+00:00')
     """
-    first = datetime.combine(start, time(0), tzinfo=UTC) - offset
-    last = datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC) - offset
+    try:
+        first = datetime.combine(start, time(0), tzinfo=UTC) - offset
+        last = datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC) - offset
+    except OverflowError:
+        raise ValidationError(
+            f"the sales window {start.isoformat()}..{end.isoformat()} at UTC offset "
+            f"{offset.total_seconds() / 3600:+g} h "
+            f"reaches outside the dates Python can represent ({date.min}..{date.max}); give "
+            "a window of real trading days",
+            code="replenishment.invalid_parameter",
+            details={"field": "end"},
+        ) from None
     return first, last

@@ -14,8 +14,10 @@ Quantities:
 * **Demand** per day = units of ``sale`` movements - units of ``return`` movements that day,
   floored at zero; days run at ``utc_offset`` from UTC (default UTC, ``timedelta(hours=8)`` for
   China).
-* **Stock-out days** are days that closed with nothing on hand (including days before the SKU
-  was first received); a policy with ``exclude_stockouts`` (the default) leaves them out.
+* **Stock-out days** are days with no stock to sell: opened with nothing on hand, sold nothing
+  and closed with nothing (including days before the SKU was first received); a policy with
+  ``exclude_stockouts`` (the default) leaves them out. A day that sold down to zero counts as
+  demand (censored, but observed).
 * **Alerts** watch on hand: the physical stock sales deplete. Stock in transit and open
   reservations do not move the alert.
 * **Plans** use the inventory position on hand + units in transit to the store - units
@@ -50,7 +52,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from multistore.errors import PermissionDeniedError, StorageError
+from multistore.errors import PermissionDeniedError, StorageError, ValidationError
 from multistore.geo import GeoPoint
 from multistore.ports.replenishment import (
     BELOW_REORDER_POINT,
@@ -61,6 +63,7 @@ from multistore.ports.replenishment import (
     check_utc_offset,
     check_window,
     replenishment_ports,
+    window_bounds,
 )
 from multistore.ports.security import Actor, Scope
 from multistore.ports.storage import UnitOfWork
@@ -105,7 +108,6 @@ def below_reorder_point_event(
         "store_id": point.store_id,
         "sku": point.sku,
         "on_hand": on_hand,
-        "inventory_position": on_hand,
         "reorder_point": point.reorder_point,
         "order_up_to": point.order_up_to,
         "safety_stock": point.safety_stock,
@@ -128,14 +130,17 @@ def demand_histories(
     """Turn ledger day rows into zero-filled daily histories with stock-out flags.
 
     A day without a row sold nothing and closed with the previous day's stock (the first row's
-    opening stock before it). A day that closed with nothing on hand is flagged as a stock-out.
-    ``keys`` adds pairs without any row (all zeros, no flag: their stock is unknown here).
+    opening stock before it). A day is flagged as a stock-out only if there was no stock to sell
+    in it: it **opened** with nothing on hand, sold nothing and closed with nothing. A day that
+    sold down to zero is a real, if censored, demand observation, so an item that sells out
+    every day still has one observation per day. ``keys`` adds pairs without any row (all
+    zeros, no flag: their stock is unknown here).
 
     Examples:
         >>> rows = [DailySales("S", "K", date(2026, 1, 2), 3, 0, -3, 0)]
         >>> h = demand_histories(rows, start=date(2026, 1, 1), end=date(2026, 1, 3))["S", "K"]
         >>> h.quantities, h.stock_out
-        ((0.0, 3.0, 0.0), (False, True, True))
+        ((0.0, 3.0, 0.0), (False, False, True))
     """
     start, end = check_window(start, end)
     days = (end - start).days + 1
@@ -157,11 +162,13 @@ def demand_histories(
         index = 0
         for offset in range(days):
             day = start + timedelta(days=offset)
+            opening, sold = closing, 0
             if index < len(pair_rows) and pair_rows[index].day == day:
                 quantities[offset] = float(pair_rows[index].demand)
+                sold = pair_rows[index].sold
                 closing = pair_rows[index].closing_on_hand
                 index += 1
-            flags[offset] = closing <= 0
+            flags[offset] = opening <= 0 and sold <= 0 and closing <= 0
         out[key] = DemandHistory(
             store_id=key[0], sku=key[1], start=start, quantities=quantities, stock_out=flags
         )
@@ -174,8 +181,9 @@ class Recomputed:
 
     Attributes:
         points: The reorder points saved, by (store, sku).
-        skipped: Pairs not recomputed because every day of the window was a stock-out (their
-            stored points, if any, stay).
+        skipped: Pairs not recomputed because every day of the window was a stock-out (no stock
+            to sell all day); a pair with any sale is never skipped.
+            Their stored points, if any, stay.
         alerts: Below-reorder-point events written because a new point put the current stock
             at or below it.
         start: First day of the sales window.
@@ -242,18 +250,27 @@ def _skus(skus: Collection[str] | None, terms: Sequence[SupplyTerms]) -> list[st
     return codes
 
 
+def _representable(start: date, end: date, offset: timedelta) -> None:
+    """Refuse a window whose UTC instants fall outside what ``datetime`` can hold."""
+    try:
+        window_bounds(start, end, offset)
+    except ValidationError as exc:
+        raise InvalidParameterError(exc.message, details=exc.details) from None
+
+
 def _crossing_events(
-    repo: ReorderPointRepository, points: Sequence[ReorderPoint], old: Mapping[Pair, ReorderPoint]
+    points: Sequence[ReorderPoint],
+    old: Mapping[Pair, ReorderPoint],
+    on_hands: Mapping[Pair, int],
 ) -> list[tuple[str, str, Mapping[str, Any]]]:
     """Alerts for pairs a new point puts at or below it (they were not below the old one).
 
-    Call after saving ``points``: on hand is read with the stock rows held, so a concurrent
-    stock change either committed before (its result is read here) or waits and then compares
-    with the saved points; either way the crossing is alerted once.
+    ``on_hands`` must come from ``lock_on_hand`` taken **before** ``old`` was read: the pairs'
+    stock rows are then held exclusively, so a concurrent stock change either committed before
+    (its result is read) or waits and then compares with the saved points, and a concurrent
+    point change on the same pair waits and then reads these points as its old ones; either way
+    the crossing is alerted once.
     """
-    if not points:
-        return []
-    on_hands = repo.lock_on_hand([p.key for p in points])
     events = []
     for point in points:
         on_hand = on_hands.get(point.key, 0)
@@ -330,7 +347,18 @@ class ReplenishmentService:
             )
         if end is None:
             end = (self._ctx.clock.now() + utc_offset).date() - timedelta(days=1)
-        return check_window(end - timedelta(days=days - 1), end)
+        check_window(end, end)  # a date
+        try:
+            start = end - timedelta(days=days - 1)
+        except OverflowError:
+            raise InvalidParameterError(
+                f"a window of {days} days ending {end.isoformat()} starts before {date.min}; "
+                "give fewer days or a later end date",
+                details={"field": "days"},
+            ) from None
+        start, end = check_window(start, end)
+        _representable(start, end, utc_offset)
+        return start, end
 
     def history(
         self,
@@ -364,6 +392,7 @@ class ReplenishmentService:
         """
         start, end = check_window(start, end)
         offset = check_utc_offset(utc_offset)
+        _representable(start, end, offset)
         stores, codes = _ids(store_ids, "store_ids"), _ids(skus, "skus")
 
         def read(uow: UnitOfWork) -> dict[Pair, DemandHistory]:
@@ -616,6 +645,7 @@ class ReplenishmentService:
         def work(uow: UnitOfWork) -> Outcome[Recomputed]:
             repo = _ports(uow)[1]
             keys = {p.key for p in points}
+            on_hands = repo.lock_on_hand(keys) if points else {}
             old = (
                 {
                     p.key: p
@@ -626,7 +656,7 @@ class ReplenishmentService:
                 else {}
             )
             repo.save(points)
-            events = _crossing_events(repo, points, old)
+            events = _crossing_events(points, old, on_hands)
             done = Recomputed(
                 points=points,
                 skipped=inputs.skipped,
@@ -690,9 +720,10 @@ class ReplenishmentService:
         def work(uow: UnitOfWork) -> Outcome[ReorderPoint]:
             uow.products.get_sku(point.sku)
             repo = _ports(uow)[1]
+            on_hands = repo.lock_on_hand([point.key])
             old = repo.get(point.store_id, point.sku)
             repo.save([point])
-            events = _crossing_events(repo, [point], {} if old is None else {point.key: old})
+            events = _crossing_events([point], {} if old is None else {point.key: old}, on_hands)
             return Outcome(
                 point,
                 events,

@@ -5,7 +5,8 @@
 (the property tests check the equality), but processes the k-th adjustment of every order of
 one line count in one vectorised step over int64 arrays (see :func:`_allocate`). Everything
 stays in exact integers: floor division and remainders, never floats. Inputs whose products
-could overflow int64 fall back to the per-order Python path.
+could overflow int64 fall back to the per-order Python path, which checks the input the same
+way first (the same :class:`~multistore.tax.errors.AllocationError` for the same bad order).
 
 Supported shape: every adjustment applies to every line of its order, weighted by the lines'
 current amounts (the default of :func:`~multistore.tax.allocate`). Orders with restricted or
@@ -438,12 +439,35 @@ def _few_codes(distinct: Any, ids: Any) -> Any:
     return code if bool((distinct[code] == ids).all()) else None
 
 
+def _check(
+    amounts: Sequence[Sequence[int]],
+    rates: Sequence[Sequence[Fraction]],
+    adjustments: Sequence[Sequence[tuple[Effect, int]]],
+) -> None:
+    """The checks of :func:`_convert` and :func:`_rate_codes`, on Python ints of any size.
+
+    The Python fallback runs them on the whole chunk before computing anything, so an input
+    too big for int64 is refused with the same :class:`AllocationError` as the numpy path.
+    """
+    if any(len(am) != len(rt) for am, rt in zip(amounts, rates, strict=True)):
+        raise AllocationError("each order needs one rate per line")
+    if any(len(am) == 0 for am in amounts):
+        raise AllocationError("each order needs at least one line")
+    if any(x < 0 for am in amounts for x in am):
+        raise AllocationError("line amounts must not be negative")
+    if any(total < 0 for adjs in adjustments for _, total in adjs):
+        raise AllocationError("adjustment totals must not be negative")
+    if any(r < 0 for rt in rates for r in rt):
+        raise AllocationError("rates must not be negative")
+
+
 def _python(
     amounts: Sequence[Sequence[int]],
     rates: Sequence[Sequence[Fraction]],
     adjustments: Sequence[Sequence[tuple[Effect, int]]],
     inclusive: bool,
 ) -> BatchResult:
+    _check(amounts, rates, adjustments)
     k_max = max((len(a) for a in adjustments), default=0)
     order_index: list[int] = []
     shares: list[list[int]] = [[] for _ in range(k_max)]

@@ -106,7 +106,6 @@ def test_the_alert_payload_carries_the_numbers(ms: Multistore, clock: FixedClock
         "store_id": "A",
         "sku": "K",
         "on_hand": 4,
-        "inventory_position": 4,
         "reorder_point": 5,
         "order_up_to": 20,
         "safety_stock": 0.0,
@@ -294,7 +293,7 @@ def test_recompute_matches_the_pure_plan_on_the_same_history(
 
 
 def test_recompute_excludes_stock_out_days(ms: Multistore, clock: FixedClock) -> None:
-    """Days that closed empty are not demand observations; all-empty pairs are skipped."""
+    """Days with no stock to sell are not observations; days that sold out are, and count."""
     ms.inventory.receive(actor=HQ, store_id="A", sku="K", quantity=4)
     _sell(ms, 4)  # day 1 closes at 0
     clock.advance(timedelta(days=1))  # day 2 closes at 0 with no sale
@@ -305,22 +304,63 @@ def test_recompute_excludes_stock_out_days(ms: Multistore, clock: FixedClock) ->
     _sell(ms, 2)  # day 4 sells 2
     clock.advance(timedelta(days=1))
     ms.inventory.receive(actor=HQ, store_id="B", sku="K", quantity=1)
-    _sell(ms, 1, store="B")  # B: day 5 sold out, its only day
+    _sell(ms, 1, store="B")  # B: day 5 sold out, its only day with stock
+    ms.inventory.receive(actor=HQ, store_id="W", sku="K", quantity=1)
+    ms.inventory.record_movement(
+        actor=HQ, store_id="W", sku="K", kind="adjustment", quantity=-1
+    )  # W: stock but no sale, every day empty at the open -> skipped
     history = ms.replenishment.history(
         actor=HQ, start=START.date(), end=START.date() + timedelta(days=4)
     )
-    assert ((4.0, 0.0, 2.0, 2.0, 0.0), (True, True, False, False, False)) == (
+    assert ((4.0, 0.0, 2.0, 2.0, 0.0), (False, True, False, False, False)) == (
         history["A", "K"].quantities,
         history["A", "K"].stock_out,
     )
+    assert (True, True, True, True, False) == history["B", "K"].stock_out
     done = ms.replenishment.recompute(
         actor=HQ, supply=TERMS, end=START.date() + timedelta(days=4), days=5, policy=MOVING_AVERAGE
     )
-    # A's demand: the mean of the days that did not close empty (2, 2, 0).
-    assert ((("B", "K"),), [(2 + 2 + 0) / 3]) == (
+    # A: the mean of the days with stock to sell (4, 2, 2, 0); B: its one day that sold out.
+    assert ((("W", "K"),), [("A", (4 + 2 + 2 + 0) / 4), ("B", 1.0)]) == (
         done.skipped,
-        [p.demand_mean for p in done.points],
+        [(p.store_id, p.demand_mean) for p in done.points],
     )
+
+
+def test_an_item_that_sells_out_every_day_gets_a_reorder_point(
+    ms: Multistore, clock: FixedClock
+) -> None:
+    """Bread: 10 received each morning, all 10 sold by night, 14 days -> demand 10 a day."""
+    for _ in range(14):  # from 1 Mar 02:00 UTC
+        ms.inventory.receive(actor=HQ, store_id="A", sku="K", quantity=10)
+        clock.advance(timedelta(hours=10))
+        _sell(ms, 10)
+        clock.advance(timedelta(hours=14))
+    end = date(2026, 3, 14)
+    history = ms.replenishment.history(actor=HQ, start=date(2026, 3, 1), end=end)["A", "K"]
+    assert ((10.0,) * 14, (False,) * 14) == (history.quantities, history.stock_out)
+    done = ms.replenishment.recompute(
+        actor=HQ, supply=TERMS, end=end, days=14, policy=MOVING_AVERAGE
+    )
+    assert ((), [("A", "K", 10.0)]) == (
+        done.skipped,
+        [(p.store_id, p.sku, p.demand_mean) for p in done.points],
+    )
+    assert 30.0 == done.points[0].reorder_point  # 10 a day over the 3-day lead time
+
+
+def test_history_outside_the_representable_dates_raises_a_typed_error(ms: Multistore) -> None:
+    """date.min at +08:00 starts before datetime.min; date.max at -01:00 ends after the max."""
+    for start, end, offset in (
+        (date.min, date.min, timedelta(hours=8)),
+        (date.max, date.max, timedelta(hours=-1)),
+    ):
+        with pytest.raises(ValidationError) as raised:
+            ms.replenishment.history(actor=HQ, start=start, end=end, utc_offset=offset)
+        assert ("replenishment.invalid_parameter", "end") == (
+            raised.value.code,
+            raised.value.details["field"],
+        )
 
 
 def test_recompute_alerts_pairs_the_new_point_puts_below(ms: Multistore, clock: FixedClock) -> None:
@@ -363,10 +403,20 @@ def test_recompute_rejects_bad_input_without_writing(ms: Multistore, clock: Fixe
     with pytest.raises(NotFoundError) as unknown:
         ms.replenishment.recompute(actor=HQ, supply=TERMS, store_ids=["NOPE"])
     assert "store.not_found" == unknown.value.code
-    for bad in ({"days": 0}, {"utc_offset": timedelta(hours=25)}, {"store_ids": "A"}):
+    for bad in (
+        {"days": 0},
+        {"utc_offset": timedelta(hours=25)},
+        {"store_ids": "A"},
+        {"days": 10**6, "end": date(2026, 1, 1)},
+        {"end": date.max, "utc_offset": timedelta(hours=-1)},
+        {"end": date.min, "days": 1, "utc_offset": timedelta(hours=8)},
+    ):
         with pytest.raises(ValidationError) as raised:
             ms.replenishment.recompute(actor=HQ, supply=TERMS, **bad)
         assert "replenishment.invalid_parameter" == raised.value.code
+        with pytest.raises(ValidationError) as planned:
+            ms.replenishment.plan(actor=HQ, supply=TERMS, **bad)
+        assert "replenishment.invalid_parameter" == planned.value.code
     with pytest.raises(ValidationError) as policy:
         ms.replenishment.recompute(actor=HQ, supply=TERMS, policy={"service_level": 1.5})
     assert "replenishment.invalid_policy" == policy.value.code
@@ -506,7 +556,8 @@ def test_demand_histories_fill_gaps_with_the_previous_closing_stock() -> None:
     ]
     hist = demand_histories(rows, start=date(2026, 3, 1), end=date(2026, 3, 6), keys=[("T", "K")])
     assert [("S", "K"), ("T", "K")] == list(hist)
-    assert ((0.0, 0.0, 2.0, 0.0, 0.0, 0.0), (False, False, True, True, False, False)) == (
+    # 3 Mar sold out (an observation); 4 Mar had nothing to sell; 5 Mar opened empty but sold.
+    assert ((0.0, 0.0, 2.0, 0.0, 0.0, 0.0), (False, False, False, True, False, False)) == (
         hist["S", "K"].quantities,
         hist["S", "K"].stock_out,
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,3 +152,72 @@ def test_points_changed_during_sales_alert_once_per_crossing(ms: Multistore) -> 
         low = now_low
     assert 0 == on_hand
     assert crossings == len(_alerts(ms))
+
+
+ROUNDS = 4
+
+
+@pytest.fixture
+def slow_saves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold every SQL save of points open a little, so concurrent setters overlap for sure.
+
+    Not a timed assertion: the pause only widens the window between reading the old point and
+    committing the new one, which is where two setters used to both see "no point yet".
+    """
+    from multistore.adapters.sqlalchemy.replenishment import SqlReorderPointRepository
+
+    save = SqlReorderPointRepository.save
+
+    def slow(self: SqlReorderPointRepository, points: Any) -> None:
+        save(self, points)
+        time.sleep(0.05)
+
+    monkeypatch.setattr(SqlReorderPointRepository, "save", slow)
+
+
+def _set_concurrently(ms: Multistore, sku: str, points: list[float]) -> list[BaseException]:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(points))
+
+    def setter(rop: float) -> None:
+        barrier.wait()
+        try:
+            ms.replenishment.set_reorder_point(
+                actor=HQ, store_id="A", sku=sku, reorder_point=rop, order_up_to=30
+            )
+        except BaseException as exc:  # collected and asserted empty below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=setter, args=(rop,)) for rop in points]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    return errors
+
+
+def test_concurrent_point_changes_on_a_stocked_pair_alert_once(
+    ms: Multistore, slow_saves: None
+) -> None:
+    """Two setters put the point above the stock at once: the second sees the first's point."""
+    ms.stores.add(actor=HQ, store=sample_store("A"))
+    ms.catalog.add_product(actor=HQ, product=sample_product("P", ["K"]))
+    ms.inventory.receive(actor=HQ, store_id="A", sku="K", quantity=8)
+    for _ in range(ROUNDS):
+        ms.replenishment.set_reorder_point(
+            actor=HQ, store_id="A", sku="K", reorder_point=0, order_up_to=30
+        )  # re-armed: 8 on hand is above 0
+        assert [] == _set_concurrently(ms, "K", [10, 12])
+    assert [8] * ROUNDS == _alerts(ms)
+
+
+def test_concurrent_point_changes_on_a_never_stocked_pair_alert_once(
+    ms: Multistore, slow_saves: None
+) -> None:
+    """No stock row to lock yet: the pair itself is locked, still one alert per pair."""
+    skus = [f"U{i}" for i in range(ROUNDS)]
+    ms.stores.add(actor=HQ, store=sample_store("A"))
+    ms.catalog.add_product(actor=HQ, product=sample_product("P", skus))
+    for sku in skus:
+        assert [] == _set_concurrently(ms, sku, [10, 12])
+    assert [0] * ROUNDS == _alerts(ms)

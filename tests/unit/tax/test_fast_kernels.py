@@ -141,3 +141,38 @@ def test_batch_chunks_and_read_slices_give_the_same_results(
         lines = [j for j, o in enumerate(whole.order_index.tolist()) if o == i]
         assert taxable == [whole.taxable.tolist()[j] for j in lines]
         assert rows == [[whole.shares.tolist()[k][j] for j in lines] for k in range(len(ad))]
+
+
+HUGE = 2**63  # does not fit int64: the batch falls back to exact Python ints
+
+
+@pytest.mark.parametrize(
+    ("amounts", "rates", "adjustments"),
+    [
+        ([[-5, HUGE]], [[R13, R13]], [[]]),
+        ([[HUGE]], [[Fraction(-1, 10)]], [[]]),
+        ([[HUGE, 1]], [[R13, R13]], [[(Effect.CHARGE, -7)]]),
+        ([[HUGE], [1], []], [[R13], [R13], []], [[]] * 3),
+        ([[HUGE], [1], [1, 2]], [[R13], [R13], [R13]], [[]] * 3),
+    ],
+    ids=["negative-amount", "negative-rate", "negative-total", "no-lines", "rate-count"],
+)
+@pytest.mark.parametrize("read", [512, 1])
+def test_batch_fallback_validates_like_the_numpy_path(
+    monkeypatch: pytest.MonkeyPatch,
+    amounts: list[list[int]],
+    rates: list[list[Fraction]],
+    adjustments: list[list[tuple[Effect, int]]],
+    read: int,
+) -> None:
+    """Amounts beyond int64 take the Python path; bad input still raises ``tax.allocation``.
+
+    ``read=1`` puts the bad order in a later read slice than the huge amount, so the int64
+    conversion gives up before it reaches the bad order.
+    """
+    monkeypatch.setattr(batch_module, "_READ", read)
+    small = [[1 if x == HUGE else x for x in am] for am in amounts]
+    for given in (small, amounts):  # the numpy path, then the fallback: the same error
+        with pytest.raises(AllocationError) as err:
+            allocate_and_tax_batch(amounts=given, rates=rates, adjustments=adjustments)
+        assert "tax.allocation" == err.value.code

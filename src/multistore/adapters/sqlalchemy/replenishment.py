@@ -2,7 +2,8 @@
 
 Daily sales come from **one** ``GROUP BY`` over ``stock_movements`` joined to
 ``stock_levels``: the day bucket is the movement time shifted by the requested whole-minute UTC
-offset and cut to a date (``date(occurred_at, '+480 minutes')`` on SQLite,
+offset and cut to a date (``date(substr(occurred_at, 1, 19), '+480 minutes')`` on SQLite:
+whole seconds, as SQLite's ``date()`` would round fractions up to the next day,
 ``CAST((occurred_at AT TIME ZONE 'UTC') + INTERVAL '480 minutes' AS DATE)`` on PostgreSQL).
 The query reads every movement from the window's first instant on (movements after the window
 are needed to walk the closing stock back from today's level); closing stock per day is then
@@ -28,6 +29,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
     tuple_,
 )
 
@@ -50,6 +52,9 @@ _R = t.reorder_points.c
 _MAX_IN = 500
 """Longer id filters are applied in Python instead of as an ``IN`` list (SQLite caps binds)."""
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+"""Locks a (store, sku) without a stock row until the transaction ends (PostgreSQL only)."""
+
 _GET_POINT = select(t.reorder_points).where(_R.store_id == bindparam("s"), _R.sku == bindparam("k"))
 
 
@@ -60,7 +65,11 @@ def _day_bucket(dialect: str, minutes: int) -> ColumnElement[Any]:
             "CAST((stock_movements.occurred_at AT TIME ZONE 'UTC') + "
             f"INTERVAL '{int(minutes)} minutes' AS DATE)"
         )
-    return literal_column(f"date(stock_movements.occurred_at, '{int(minutes):+d} minutes')")
+    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' and date() rounds fractional seconds (23:59:59.9996
+    # would land on the next day): cut the text to whole seconds first (floor, like the others).
+    return literal_column(
+        f"date(substr(stock_movements.occurred_at, 1, 19), '{int(minutes):+d} minutes')"
+    )
 
 
 def _as_date(value: object) -> date:
@@ -231,7 +240,11 @@ class SqlReorderPointRepository(_Repository):
 
     @translated("locking stock rows")
     def lock_on_hand(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], int]:
-        """Return on hand of the stocked pairs, ``FOR SHARE`` on PostgreSQL, in key order."""
+        """Return on hand of the stocked pairs, ``FOR NO KEY UPDATE`` on PostgreSQL, in key order.
+
+        A pair without a stock row has nothing to lock, so on PostgreSQL it takes a transaction
+        advisory lock on its key instead (in key order, after the row locks).
+        """
         wanted = sorted(set(keys))
         out: dict[tuple[str, str], int] = {}
         conn = self._conn
@@ -240,8 +253,12 @@ class SqlReorderPointRepository(_Repository):
                 select(_L.store_id, _L.sku, _L.on_hand)
                 .where(tuple_(_L.store_id, _L.sku).in_(wanted[i : i + _MAX_IN]))
                 .order_by(_L.store_id, _L.sku)
-                .with_for_update(read=True)
+                .with_for_update(key_share=True)
             )
             for row in conn.execute(stmt):
                 out[(row.store_id, row.sku)] = int(row.on_hand)
+        if self._uow.dialect == "postgresql":
+            for store_id, sku in wanted:
+                if (store_id, sku) not in out:
+                    conn.execute(_ADVISORY_LOCK, {"key": f"multistore.stock:{store_id}\x1f{sku}"})
         return out

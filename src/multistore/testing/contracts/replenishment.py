@@ -183,6 +183,29 @@ class ReplenishmentContract(ContractBase):
         ] == list(rows)
         assert [r.demand for r in rows] == [3, 1, 6]
 
+    def test_a_day_runs_to_its_last_microsecond(
+        self, uow_factory: UnitOfWorkFactory, uid: str
+    ) -> None:
+        """23:59:59.9996 local belongs to that day (no rounding); 00:00:00 to the next one."""
+        a, k = f"A-{uid}", f"K-{uid}"
+        _book(
+            uow_factory,
+            [
+                (a, k, MovementKind.RECEIPT, 20, _at(1, 1)),
+                (a, k, MovementKind.SALE, -3, _at(2, 15, 59, 59) + timedelta(microseconds=999_600)),
+                (a, k, MovementKind.SALE, -2, _at(2, 16)),  # 3 Mar 00:00:00 local exactly
+                (a, k, MovementKind.SALE, -1, _at(3, 15, 59, 59) + timedelta(microseconds=999_999)),
+            ],
+        )
+        with uow_factory() as uow:
+            rows = _ports(uow)[0].daily_sales(
+                start=date(2026, 3, 2), end=date(2026, 3, 4), utc_offset=CN, store_ids=[a]
+            )
+        assert [
+            DailySales(a, k, date(2026, 3, 2), 3, 0, -3, 17),
+            DailySales(a, k, date(2026, 3, 3), 3, 0, -3, 14),
+        ] == list(rows)
+
     def test_utc_days_by_default_and_a_negative_offset(
         self, uow_factory: UnitOfWorkFactory, uid: str
     ) -> None:
@@ -315,6 +338,8 @@ class ReplenishmentContract(ContractBase):
             (date(2026, 3, 2), date(2026, 3, 1), timedelta(0)),
             (date(2026, 3, 1), date(2026, 3, 2), timedelta(hours=24)),
             (date(2026, 3, 1), date(2026, 3, 2), timedelta(seconds=30)),
+            (date.min, date.min, timedelta(hours=8)),
+            (date.max, date.max, timedelta(hours=-1)),
         ],
     )
     def test_a_bad_window_or_offset_raises_a_typed_error(
