@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, insert
 
 from multistore.adapters.sqlalchemy import AesGcmCipher, SqlStorage, create_storage, new_key
 from multistore.adapters.sqlalchemy.engine import parse_url
-from multistore.errors import TransientStorageError
-from multistore.security.audit_chain import entry_hash, hash_template, verify_chain
+from multistore.adapters.sqlalchemy.tables import audit_log as audit_log_table
+from multistore.errors import StorageError, TransientStorageError
+from multistore.security.audit_chain import chain_entry, entry_hash, hash_template, verify_chain
 
 _TEXT = st.text(max_size=12)
 _DETAILS = st.dictionaries(
@@ -203,4 +204,96 @@ def test_a_lost_chain_head_commits_nothing_and_is_rebuilt(postgres_url: str) -> 
         [(e.sequence, e.target) for e in stored],
         buffer,
     )
+    assert verify_chain(stored, prev_hash="")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("how", ["append", "append_and_commit"])
+def test_a_driver_error_in_the_append_is_not_reported_as_a_lost_head(
+    postgres_url: str, how: str
+) -> None:
+    # The wrapped error's text holds the SQL, which holds the no-head marker: only the driver's
+    # own error may decide that the head row is missing.
+    schema = f"ms_audit_{uuid.uuid4().hex[:10]}"
+    storage = create_storage(postgres_url, schema=schema, cipher=AesGcmCipher(new_key()))
+    at = datetime(2026, 11, 25, tzinfo=UTC)
+    try:
+        with storage.unit_of_work() as uow:
+            with pytest.raises(StorageError) as raised:
+                getattr(uow.audit, how)(
+                    occurred_at=at, actor_id="u", action="a", target="bad\x00target", outcome="ok"
+                )
+        with storage.unit_of_work(read_only=True) as uow:
+            stored = list(uow.audit.entries())
+    finally:
+        storage.close()
+        engine = create_engine(parse_url(postgres_url))
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
+
+    assert ("storage.error", False, []) == (
+        raised.value.code,
+        isinstance(raised.value, TransientStorageError),
+        stored,
+    )
+
+
+@pytest.mark.postgres
+def test_a_head_behind_the_log_is_rebuilt_and_later_appends_succeed(postgres_url: str) -> None:
+    # An entry written without moving the head row (an older writer during a rolling deploy,
+    # a restore or a backfill of audit_log) must not block every later append for ever.
+    schema = f"ms_audit_{uuid.uuid4().hex[:10]}"
+    storage = create_storage(postgres_url, schema=schema, cipher=AesGcmCipher(new_key()))
+    at = datetime(2026, 11, 25, tzinfo=UTC)
+    kw: dict[str, Any] = {
+        "occurred_at": at,
+        "actor_id": "u",
+        "action": "a",
+        "outcome": "ok",
+        "details": {},
+    }
+    outcomes: list[str] = []
+    try:
+        with storage.unit_of_work() as uow:
+            first = uow.audit.append_and_commit(target="t:1", **kw)  # type: ignore[attr-defined]
+        backfilled = chain_entry(sequence=2, prev_hash=first.hash, target="t:2", **kw)
+        with storage.engine.begin() as conn:
+            conn.execute(
+                insert(audit_log_table),
+                {
+                    **{f: getattr(backfilled, f) for f in ("sequence", "occurred_at", "hash")},
+                    **{f: getattr(backfilled, f) for f in ("actor_id", "action", "target")},
+                    "outcome": backfilled.outcome,
+                    "details": dict(backfilled.details),
+                    "prev_hash": backfilled.prev_hash,
+                },
+            )
+        for target, how in (("t:3", "append_and_commit"), ("t:4", "append"), ("t:5", "append")):
+            for _ in range(3):
+                try:
+                    with storage.unit_of_work() as uow:
+                        if how == "append":
+                            uow.audit.append(target=target, **kw)
+                            uow.commit()
+                        else:
+                            uow.audit.append_and_commit(target=target, **kw)  # type: ignore[attr-defined]
+                except TransientStorageError as exc:
+                    outcomes.append(f"{target}:{exc.code}")
+                else:
+                    outcomes.append(f"{target}:ok")
+                    break
+        with storage.unit_of_work(read_only=True) as uow:
+            stored = list(uow.audit.entries())
+    finally:
+        storage.close()
+        engine = create_engine(parse_url(postgres_url))
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
+
+    assert (
+        ["t:3:storage.transient", "t:3:ok", "t:4:ok", "t:5:ok"],
+        [(1, "t:1"), (2, "t:2"), (3, "t:3"), (4, "t:4"), (5, "t:5")],
+    ) == (outcomes, [(e.sequence, e.target) for e in stored])
     assert verify_chain(stored, prev_hash="")

@@ -285,3 +285,112 @@ def test_sqlite_engines_dispatch_no_connection_events(storage: SqlStorage) -> No
     # A connection-level event listener makes SQLAlchemy dispatch events around every statement
     # (a fifth of the client CPU of a small write transaction); BEGIN is the dialect's job here.
     assert storage.engine._has_events is False
+
+
+def _write_locked(db_path: Path) -> bool:
+    """Whether some connection holds the file's write lock (probed without waiting)."""
+    probe = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()
+
+
+def test_a_unit_waiting_for_the_gate_lets_the_gate_holder_have_its_connection(
+    db_path: Path,
+) -> None:
+    # pool_size=1: the unit keeps its connection after commit; if it then waited for the gate
+    # holding it, the gate holder (waiting for a pooled connection) could never finish.
+    storage = create_storage(
+        f"sqlite:///{db_path}",
+        cipher=AesGcmCipher(new_key()),
+        pool_size=1,
+        max_overflow=0,
+        busy_timeout_ms=2000,
+    )
+    gate = writer_gate(db_path)
+    box: dict[str, Any] = {}
+
+    def second_writer() -> None:
+        try:
+            with storage.unit_of_work() as other:
+                other.stock.record(_receipt(10))
+                other.commit()
+            box["second"] = "ok"
+        except BaseException as exc:
+            box["second"] = getattr(exc, "code", type(exc).__name__)
+
+    try:
+        with storage.unit_of_work() as uow:
+            uow.stock.record(_receipt(1))
+            uow.commit()  # gate released, connection kept
+            th = threading.Thread(target=second_writer)
+            th.start()
+            while gate._owner is None and th.is_alive():  # the second writer passed the gate
+                threading.Event().wait(0.001)
+            try:
+                uow.stock.record(_receipt(100))
+                uow.commit()
+                box["first"] = "ok"
+            except TransientStorageError as exc:
+                box["first"] = exc.code
+            th.join(timeout=30)
+        on_hand = _stock_on_hand(storage)
+    finally:
+        storage.close()
+    assert ({"first": "ok", "second": "ok"}, 111) == (box, on_hand)
+
+
+def test_a_reused_read_only_unit_still_begins_deferred(storage: SqlStorage, db_path: Path) -> None:
+    reader = storage.unit_of_work(read_only=True)
+    locked = []
+    for _ in range(2):
+        with reader:
+            reader.stores.list()
+            locked.append(_write_locked(db_path))
+    with storage.unit_of_work() as writer:
+        writer.stores.list()  # the gate and the write lock, on this thread
+        with reader:  # a reused reader nested in a writer must not wait on its own thread
+            nested = reader.stock.get("S1", "K1").on_hand
+    assert ([False, False], 0) == (locked, nested)
+
+
+def test_a_reused_writer_unit_begins_immediate_again(storage: SqlStorage, db_path: Path) -> None:
+    unit = storage.unit_of_work()
+    locked = []
+    for _ in range(2):
+        with unit:
+            unit.stores.list()
+            locked.append(_write_locked(db_path))
+    assert [True, True] == locked
+
+
+def test_an_engine_level_begin_mode_is_honoured(storage: SqlStorage, db_path: Path) -> None:
+    deferred = storage.engine.execution_options(multistore_begin="DEFERRED")
+    with deferred.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+        locked_deferred = _write_locked(db_path)
+    immediate = deferred.execution_options(multistore_begin="IMMEDIATE")
+    with immediate.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+        locked_immediate = _write_locked(db_path)
+    with deferred.connect() as conn:  # the connection's own option wins over the engine's
+        conn.execution_options(multistore_begin="IMMEDIATE")
+        conn.exec_driver_sql("SELECT 1")
+        locked_override = _write_locked(db_path)
+    assert (False, True, True, False) == (
+        locked_deferred,
+        locked_immediate,
+        locked_override,
+        storage.engine._has_events,
+    )
+
+
+def test_an_unknown_engine_level_begin_mode_is_refused(storage: SqlStorage) -> None:
+    with pytest.raises(ValidationError) as info:
+        storage.engine.execution_options(multistore_begin="EXCLUSIVE")
+    assert "storage.invalid_begin_mode" == info.value.code

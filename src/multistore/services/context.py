@@ -11,7 +11,10 @@ Every state-changing call goes through :meth:`ServiceContext.run`:
    commit, so the audit chain's lock (PostgreSQL) covers only the append and the commit; an
    audit log with ``append_and_commit`` (the SQL one) sends both in one round trip.
 
-Anything that raises in step 4 rolls the whole unit of work back: nothing is written.
+Anything that raises in step 4 rolls the whole unit of work back: nothing is written. A
+:class:`~multistore.errors.TransientStorageError` makes :meth:`ServiceContext.run` try the whole
+call again; a connection lost during the ``COMMIT`` itself is not transient (the storage raises
+``storage.commit_unknown``: the commit may have been applied), so it is never repeated.
 """
 
 from __future__ import annotations
@@ -99,6 +102,10 @@ class ServiceContext:
 
         Raises:
             PermissionDeniedError: when any scope is denied (after auditing the denial).
+            TransientStorageError: the storage stayed busy through ``attempts`` tries; nothing
+                was written.
+            StorageError: ``storage.commit_unknown`` when the connection was lost during the
+                commit (not retried: check whether the change was written before repeating it).
         """
         if not isinstance(actor, Actor):
             raise PermissionDeniedError(

@@ -6,7 +6,9 @@ SQLite:
     off and every transaction is opened by the engine's dialect with ``BEGIN IMMEDIATE``: a
     writer takes the write lock up front, so two writers can never deadlock while upgrading a
     read lock. A connection given the execution option ``multistore_begin="DEFERRED"`` begins
-    with ``BEGIN DEFERRED`` instead (a reader that must not wait for the write lock). The
+    with ``BEGIN DEFERRED`` instead (a reader that must not wait for the write lock); set on an
+    engine (``engine.execution_options(multistore_begin=...)``) it applies to each of that
+    engine's connections that does not set its own. The
     ``BEGIN`` is issued by the dialect's ``do_begin``, not by a ``begin`` event listener: any
     connection-level listener makes SQLAlchemy dispatch events around every statement, which cost
     a fifth of the client CPU of a small write transaction. The in-memory URLs (``sqlite://``,
@@ -261,6 +263,15 @@ def _require_sqlite_version() -> None:
         )
 
 
+def _begin_mode(mode: Any) -> str:
+    if mode not in _BEGIN_MODES:
+        raise ValidationError(
+            f"multistore_begin must be 'IMMEDIATE' or 'DEFERRED', got {mode!r}",
+            code="storage.invalid_begin_mode",
+        )
+    return str(mode)
+
+
 def _configure_sqlite(engine: Engine, info: EngineSettings, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
@@ -280,17 +291,28 @@ def _configure_sqlite(engine: Engine, info: EngineSettings, busy_timeout_ms: int
     # proxy object) is new every time, so the mode ends with it.
     modes: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
     set_options = dialect.set_connection_execution_options
+    set_engine_options = dialect.set_engine_execution_options
 
     def set_connection_execution_options(connection: Connection, opts: Mapping[str, Any]) -> None:
         if "multistore_begin" in opts:
-            mode = opts["multistore_begin"]
-            if mode not in _BEGIN_MODES:
-                raise ValidationError(
-                    f"multistore_begin must be 'IMMEDIATE' or 'DEFERRED', got {mode!r}",
-                    code="storage.invalid_begin_mode",
-                )
-            modes[connection.connection] = mode
+            modes[connection.connection] = _begin_mode(opts["multistore_begin"])
         set_options(connection, opts)
+
+    def set_engine_execution_options(engine: Engine, opts: Mapping[str, Any]) -> None:
+        # engine.execution_options(multistore_begin=...): every connection of that engine
+        # begins so (unless it sets its own mode). The listener sits on that engine only, so
+        # the plain engine's connections still dispatch no events.
+        if "multistore_begin" in opts:
+            _begin_mode(opts["multistore_begin"])
+
+            @event.listens_for(engine, "engine_connect")
+            def _begin_as_engine_says(connection: Connection) -> None:
+                # The connection's options include its engine's (the innermost one wins).
+                modes[connection.connection] = connection.get_execution_options()[
+                    "multistore_begin"
+                ]
+
+        set_engine_options(engine, opts)
 
     def do_begin(proxied: Any) -> None:
         mode = modes.get(proxied, "IMMEDIATE") if modes else "IMMEDIATE"
@@ -299,6 +321,7 @@ def _configure_sqlite(engine: Engine, info: EngineSettings, busy_timeout_ms: int
 
     # This engine's own dialect instance; the class (shared by every SQLite engine) is unchanged.
     setattr(dialect, "set_connection_execution_options", set_connection_execution_options)  # noqa: B010
+    setattr(dialect, "set_engine_execution_options", set_engine_execution_options)  # noqa: B010
     setattr(dialect, "do_begin", do_begin)  # noqa: B010
 
 

@@ -6,6 +6,8 @@
 * A unique violation becomes :class:`~multistore.errors.ConflictError` (``storage.duplicate``);
   other constraint violations become :class:`~multistore.errors.IntegrityStorageError`.
 * Anything else from the database becomes :class:`~multistore.errors.StorageError`.
+* A connection lost during ``COMMIT`` becomes ``storage.commit_unknown`` (:func:`commit_unknown`,
+  not retryable): the server may have committed, so repeating the work could apply it twice.
 
 Repositories handle the conflicts they expect (a duplicate store id, a reused reservation key)
 themselves with specific codes; this module is the safety net for everything else.
@@ -25,7 +27,14 @@ from multistore.errors import (
     TransientStorageError,
 )
 
-__all__ = ["TRANSIENT_SQLSTATES", "is_transient", "sqlstate", "translate", "translating"]
+__all__ = [
+    "TRANSIENT_SQLSTATES",
+    "commit_unknown",
+    "is_transient",
+    "sqlstate",
+    "translate",
+    "translating",
+]
 
 TRANSIENT_SQLSTATES = frozenset(
     {
@@ -114,6 +123,26 @@ def translate(exc: sa_exc.SQLAlchemyError, *, action: str = "") -> StorageError 
         f"the database failed{doing} ({detail or type(exc).__name__})",
         code="storage.error",
         details=details,
+    )
+
+
+def commit_unknown(exc: BaseException) -> StorageError:
+    """Return the error for a connection lost while its ``COMMIT`` was on the way.
+
+    The server may have committed before the reply was lost, so the transaction must not be
+    repeated blindly: the error is a :class:`~multistore.errors.StorageError` with code
+    ``storage.commit_unknown``, not retryable (the caller raises it).
+
+    Args:
+        exc: The driver or SQLAlchemy error raised by the commit.
+    """
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return StorageError(
+        "the connection was lost while committing, so the commit's outcome is unknown "
+        f"({detail[0] if detail else type(exc).__name__}); check whether the change was "
+        "written before retrying it",
+        code="storage.commit_unknown",
+        details={"sqlstate": sqlstate(exc), "driver_message": detail[0] if detail else ""},
     )
 
 

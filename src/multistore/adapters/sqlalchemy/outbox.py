@@ -12,6 +12,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy import exc as sa_exc
 
 from multistore.adapters.sqlalchemy import tables as t
+from multistore.adapters.sqlalchemy.errors import commit_unknown
 from multistore.adapters.sqlalchemy.repositories import (
     _chunks,
     _Repository,
@@ -117,6 +118,26 @@ A transaction that does not see the row runs both statements: the lock waits for
 creating it to end, then the ``INSERT`` adds it only if that one rolled back.
 """
 
+_PG_AUDIT_HEAD_REPAIR = (
+    _PG_AUDIT_HEAD_INIT[0],
+    """
+    INSERT INTO multistore_settings (name, value)
+    SELECT 'audit_head', last.sequence || ':' || last.hash || ':' || last.prev_hash
+    FROM (SELECT a.sequence, a.hash, a.prev_hash FROM audit_log AS a
+          ORDER BY a.sequence DESC LIMIT 1) AS last
+    ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value
+    WHERE CAST(split_part(multistore_settings.value, ':', 1) AS bigint)
+          < CAST(split_part(EXCLUDED.value, ':', 1) AS bigint)
+    """,
+)
+"""PostgreSQL: move a head row that fell behind ``audit_log`` up to the last entry.
+
+An entry written without moving the head (an older writer during a rolling deploy, a restore or
+a backfill) makes the next append collide on ``pk_audit_log``. This rebuilds the head from the
+last entry; the ``WHERE`` re-checked under the row's lock only ever moves the head forward, so a
+concurrent appender's newer head is never overwritten.
+"""
+
 _HEADED: weakref.WeakSet[Engine] = weakref.WeakSet()
 """Engines whose database is known to have the audit head row."""
 
@@ -184,6 +205,31 @@ class SqlOutbox(_Repository):
 
 
 _NO_HEAD = "multistore:no-audit-head"
+_NO_HEAD_SQLSTATE = "22P02"  # invalid_text_representation: the marker's failed cast
+_AUDIT_PK = "pk_audit_log"
+
+
+def _driver_error(exc: BaseException) -> tuple[str | None, str]:
+    """The driver's own SQLSTATE and message behind ``exc`` (never SQLAlchemy's, with the SQL)."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    return (state if isinstance(state, str) else None), str(orig)
+
+
+def _head_behind(exc: BaseException) -> bool:
+    """Whether ``exc`` is the append's sequence colliding with an entry the head row missed."""
+    orig = getattr(exc, "orig", None) or exc
+    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    return _driver_error(exc)[0] == "23505" and constraint == _AUDIT_PK
+
+
+def _head_stale() -> TransientStorageError:
+    return TransientStorageError(
+        "the audit chain's head row was behind the last entry of audit_log (an entry written "
+        "without it, e.g. by a restore or backfill); it was moved to the last entry, and the "
+        "transaction was rolled back and may be retried as a whole",
+        code="storage.transient",
+    )
 
 
 def _head_lost() -> TransientStorageError:
@@ -326,10 +372,31 @@ class SqlAuditLog(_Repository):
         return entry
 
     def _no_head(self, exc: BaseException) -> bool:
-        if _NO_HEAD not in str(exc):
+        # Only the driver's error decides: SQLAlchemy's text of ``exc`` quotes the statement,
+        # which holds the marker, so matching it would take every failure for a missing head.
+        state, message = _driver_error(exc)
+        if state != _NO_HEAD_SQLSTATE or _NO_HEAD not in message:
             return False
         _HEADED.discard(self._uow._storage.engine)
         return True
+
+    def _repair_head(self) -> TransientStorageError:
+        """Roll the unit of work back, move the head up to the last entry, commit that alone."""
+        uow = self._uow
+        uow.rollback()
+        conn = self._conn
+        for statement in _PG_AUDIT_HEAD_REPAIR:
+            conn.exec_driver_sql(statement)
+        uow.commit()
+        return _head_stale()
+
+    def _failed(self, exc: BaseException) -> TransientStorageError | None:
+        """The transient error that replaces ``exc`` when the head row is at fault, else None."""
+        if self._no_head(exc):
+            return _head_lost()
+        if _head_behind(exc):
+            return self._repair_head()
+        return None
 
     def _append_pg(self, **kwargs: Any) -> AuditEntry:
         self._ensure_head()
@@ -337,8 +404,9 @@ class SqlAuditLog(_Repository):
         try:
             rows = self._driver_rows(_PG_AUDIT_APPEND, params)
         except sa_exc.DBAPIError as exc:
-            if self._no_head(exc):
-                raise _head_lost() from exc
+            replaced = self._failed(exc)
+            if replaced is not None:
+                raise replaced from exc
             raise
         return self._sealed(fields, rows)
 
@@ -358,11 +426,16 @@ class SqlAuditLog(_Repository):
         On PostgreSQL the append and the ``COMMIT`` go to the server together (one round trip,
         psycopg's pipeline mode), so the chain's lock is held for the server's work only, never
         while this process waits to be scheduled: concurrent writers no longer queue behind a
-        lock held across a network round trip. If the append fails, the commit is not applied
-        and nothing of the unit of work is written.
+        lock held across a network round trip. If the database rejects the append, the commit
+        is not applied and nothing of the unit of work is written. If the connection is lost
+        during the round trip, the ``COMMIT`` may or may not have been applied.
 
         Raises:
-            TransientStorageError: the database was busy; nothing was committed.
+            TransientStorageError: the database was busy, or the chain's head row was missing
+                or behind (it is repaired); nothing was committed.
+            StorageError: ``storage.commit_unknown`` when the connection was lost while the
+                append and the ``COMMIT`` were on the way: the unit of work may have been
+                committed, so check before repeating it.
         """
         uow = self._uow
         if uow.dialect != "postgresql":
@@ -398,11 +471,13 @@ class SqlAuditLog(_Repository):
             lost = conn.dialect.is_disconnect(exc, driver, None)
             if lost:
                 conn.invalidate(exc)
+                raise commit_unknown(exc) from exc  # the COMMIT may have reached the server
             wrapped = sa_exc.DBAPIError.instance(
                 _PG_AUDIT_APPEND, dict(params), exc, dbapi.Error, connection_invalidated=lost
             )
-            if self._no_head(wrapped):
-                raise _head_lost() from exc
+            replaced = self._failed(wrapped)
+            if replaced is not None:
+                raise replaced from exc
             raise wrapped from exc
         entry = self._sealed(fields, rows)
         uow.commit()  # the driver has committed: this only closes the unit's bookkeeping

@@ -10,7 +10,9 @@ transaction lazily, at the first statement, on one pooled connection:
   :class:`~multistore.adapters.sqlalchemy.engine.WriterGate`, a lock shared by the process's
   threads, and leaves it after ``COMMIT`` or ``ROLLBACK`` (also when the unit of work ends by an
   exception): the process's writers queue on a lock that wakes the next one at once, instead of
-  sleeping in SQLite's busy handler. Waiting longer than the busy timeout for the gate is a
+  sleeping in SQLite's busy handler. A unit of work that must wait for the gate first returns
+  its idle connection to the pool (the gate's holder may need it). Waiting longer than the busy
+  timeout for the gate is a
   :class:`~multistore.errors.TransientStorageError` like a busy database. Read-only units of work
   and the nested units above do not take the gate. Other processes are kept in order by
   ``BEGIN IMMEDIATE`` and the busy timeout alone.
@@ -43,7 +45,12 @@ from multistore.adapters.sqlalchemy.engine import (
     build_engine,
     writer_gate,
 )
-from multistore.adapters.sqlalchemy.errors import is_transient, translate, translating
+from multistore.adapters.sqlalchemy.errors import (
+    commit_unknown,
+    is_transient,
+    translate,
+    translating,
+)
 from multistore.adapters.sqlalchemy.migrate import migrate as run_migrations
 from multistore.adapters.sqlalchemy.outbox import SqlAuditLog, SqlOutbox
 from multistore.adapters.sqlalchemy.replenishment import (
@@ -227,20 +234,26 @@ class SqlUnitOfWork:
             if self._read_only or gate.held_here():
                 deferred = True
             else:
-                if not gate.acquire(storage._busy_timeout):
-                    raise TransientStorageError(
-                        "another thread of this process held the SQLite write lock for more "
-                        f"than {storage._busy_timeout:g}s; nothing was written, retry the call "
-                        "(SqlStorage.run_in_transaction does)",
-                        code="storage.transient",
-                    )
+                if not gate.acquire(0):
+                    # Waiting for the gate while holding a pooled connection could starve the
+                    # gate's holder of one (a small pool): give it back before waiting.
+                    self._release_connection()
+                    if not gate.acquire(storage._busy_timeout):
+                        raise TransientStorageError(
+                            "another thread of this process held the SQLite write lock for more "
+                            f"than {storage._busy_timeout:g}s; nothing was written, retry the "
+                            "call (SqlStorage.run_in_transaction does)",
+                            code="storage.transient",
+                        )
                 self._gate = gate
         try:
             conn = self._conn
             if conn is None:
                 with translating("connecting to the database"):
                     conn = self._conn = storage.engine.connect()
-            if deferred != self._deferred:  # a new connection begins IMMEDIATE
+                # A new checkout begins as its engine says (IMMEDIATE unless set otherwise).
+                self._deferred = conn.get_execution_options().get("multistore_begin") == "DEFERRED"
+            if deferred != self._deferred:
                 conn.execution_options(multistore_begin="DEFERRED" if deferred else "IMMEDIATE")
                 self._deferred = deferred
             with translating("beginning a transaction"):
@@ -249,6 +262,13 @@ class SqlUnitOfWork:
             self._end_transaction()
             raise
         return conn
+
+    def _release_connection(self) -> None:
+        """Return the connection (between transactions) to the pool."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with translating("returning a connection to the pool"):
+                conn.close()
 
     def _end_transaction(self) -> None:
         gate, self._gate = self._gate, None
@@ -266,7 +286,9 @@ class SqlUnitOfWork:
 
         Raises:
             TransientStorageError: the database was busy; nothing was committed.
-            StorageError: ``storage.no_transaction`` outside the ``with`` block.
+            StorageError: ``storage.no_transaction`` outside the ``with`` block;
+                ``storage.commit_unknown`` when the connection was lost during the ``COMMIT``
+                (it may have been applied: check before repeating the work).
         """
         if not self._open:
             raise StorageError(
@@ -276,8 +298,13 @@ class SqlUnitOfWork:
         conn = self._conn
         if conn is not None and conn.in_transaction():
             try:
-                with translating("committing"):
-                    conn.commit()
+                conn.commit()
+            except sa_exc.DBAPIError as exc:
+                if exc.connection_invalidated:  # the COMMIT may have reached the server
+                    raise commit_unknown(exc) from exc
+                raise translate(exc, action="committing") from exc
+            except sa_exc.SQLAlchemyError as exc:
+                raise translate(exc, action="committing") from exc
             finally:
                 self._end_transaction()
         else:
