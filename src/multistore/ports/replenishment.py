@@ -46,6 +46,7 @@ __all__ = [
     "check_utc_offset",
     "check_window",
     "replenishment_ports",
+    "sales_window",
     "window_bounds",
 ]
 
@@ -315,3 +316,35 @@ def window_bounds(start: date, end: date, offset: timedelta) -> tuple[datetime, 
             details={"field": "end"},
         ) from None
     return first, last
+
+
+def sales_window(
+    start: object, end: object, utc_offset: object
+) -> tuple[timedelta, datetime, datetime]:
+    """Check the arguments of :meth:`SalesHistory.daily_sales` the way every adapter must.
+
+    Checks the window (:func:`check_window`), then the offset (:func:`check_utc_offset`), then
+    that the window can be represented (:func:`window_bounds`), so all storages report the same
+    error for the same bad input.
+
+    Args:
+        start: First local day of the window.
+        end: Last local day of the window.
+        utc_offset: Where days begin, as an offset from UTC.
+
+    Returns:
+        ``(offset, first, last)``: the checked offset and the UTC instants ``[first, last)``
+        covering the local days ``start..end``.
+
+    Raises:
+        ValidationError: ``replenishment.invalid_parameter`` for a bad window or offset.
+
+    Examples:
+        >>> offset, first, _ = sales_window(date(2026, 1, 5), date(2026, 1, 5), timedelta(hours=8))
+        >>> offset == timedelta(hours=8), first.isoformat()
+        (True, '2026-01-04T16:00:00+00:00')
+    """
+    checked_start, checked_end = check_window(start, end)
+    offset = check_utc_offset(utc_offset)
+    first, last = window_bounds(checked_start, checked_end, offset)
+    return offset, first, last

@@ -478,6 +478,50 @@ class ReplenishmentService:
             histories=histories, positions=positions, locations=locations, skipped=skipped
         )
 
+    def _gather(
+        self,
+        *,
+        actor: Actor,
+        action: str,
+        target: str,
+        supply: Iterable[SupplyTerms],
+        end: date | None,
+        days: int,
+        utc_offset: timedelta,
+        store_ids: Collection[str] | None,
+        skus: Collection[str] | None,
+        policy: PolicyInput,
+        sku_policies: Mapping[str, ReplenishmentPolicy | Mapping[str, Any]] | None,
+        with_locations: bool,
+    ) -> tuple[list[SupplyTerms], date, date, list[str] | None, _Inputs]:
+        """Check the arguments of a plan or recompute, authorise ``action`` and read its inputs.
+
+        Returns ``(terms, start, end, stores, inputs)``: the supply terms as a list, the sales
+        window, the checked store ids (``None``: all) and what :meth:`_inputs` read.
+        """
+        terms = list(supply)
+        start, end = self._window(end, days, utc_offset)
+        stores = _ids(store_ids, "store_ids")
+        codes = _skus(skus, terms)
+        inputs = self._read(
+            actor=actor,
+            action=action,
+            target=target,
+            store_ids=stores,
+            fn=lambda uow: self._inputs(
+                uow,
+                start=start,
+                end=end,
+                offset=utc_offset,
+                stores=stores,
+                codes=codes,
+                policy=policy,
+                sku_policies=sku_policies,
+                with_locations=with_locations,
+            ),
+        )
+        return terms, start, end, stores, inputs
+
     def plan(
         self,
         *,
@@ -521,26 +565,19 @@ class ReplenishmentService:
             NotFoundError: ``store.not_found`` for an unknown store.
             PermissionDeniedError: when the actor may not read there.
         """
-        terms = list(supply)
-        start, end = self._window(end, days, utc_offset)
-        stores = _ids(store_ids, "store_ids")
-        codes = _skus(skus, terms)
-        inputs = self._read(
+        terms, _start, _end, _stores, inputs = self._gather(
             actor=actor,
             action="replenishment.read",
             target="replenishment:plan",
-            store_ids=stores,
-            fn=lambda uow: self._inputs(
-                uow,
-                start=start,
-                end=end,
-                offset=utc_offset,
-                stores=stores,
-                codes=codes,
-                policy=policy,
-                sku_policies=sku_policies,
-                with_locations=transfers,
-            ),
+            supply=supply,
+            end=end,
+            days=days,
+            utc_offset=utc_offset,
+            store_ids=store_ids,
+            skus=skus,
+            policy=policy,
+            sku_policies=sku_policies,
+            with_locations=transfers,
         )
         return plan(
             histories=inputs.histories,
@@ -597,27 +634,20 @@ class ReplenishmentService:
             NotFoundError: ``store.not_found`` for an unknown store.
             PermissionDeniedError: when the actor may not recompute there.
         """
-        terms = list(supply)
-        start, end = self._window(end, days, utc_offset)
-        stores = _ids(store_ids, "store_ids")
-        codes = _skus(skus, terms)
         target = "replenishment:reorder_points"
-        inputs = self._read(
+        terms, start, end, stores, inputs = self._gather(
             actor=actor,
             action="replenishment.recompute",
             target=target,
-            store_ids=stores,
-            fn=lambda uow: self._inputs(
-                uow,
-                start=start,
-                end=end,
-                offset=utc_offset,
-                stores=stores,
-                codes=codes,
-                policy=policy,
-                sku_policies=sku_policies,
-                with_locations=False,
-            ),
+            supply=supply,
+            end=end,
+            days=days,
+            utc_offset=utc_offset,
+            store_ids=store_ids,
+            skus=skus,
+            policy=policy,
+            sku_policies=sku_policies,
+            with_locations=False,
         )
         result = plan(
             histories=inputs.histories,

@@ -351,20 +351,25 @@ class _Cover:
             scored.append((cost // units, j))
         scored.sort()
         for _s, j in scored:
+            allowed &= ~(1 << j)
             best = self.best
             if best is not None and floor + fs[j] >= best:
-                allowed &= ~(1 << j)
                 continue
-            sel.append(j)
-            for k, q, _c in items[j]:
-                rem[k] -= q
-            allowed &= ~(1 << j)
-            self.search(allowed, fixed + fs[j])
-            for k, q, _c in items[j]:
-                rem[k] += q
-            sel.pop()
+            self._branch(j, allowed, fixed)
             if self.aborted:
                 return
+
+    def _branch(self, j: int, allowed: int, fixed: int) -> None:
+        """Search on with store ``j`` opened (``allowed`` no longer holds it), then undo it."""
+        offered = self.items[j]
+        rem = self.rem
+        self.sel.append(j)
+        for k, q, _c in offered:
+            rem[k] -= q
+        self.search(allowed, fixed + self.fs[j])
+        for k, q, _c in offered:
+            rem[k] += q
+        self.sel.pop()
 
     def _add_improving(self, allowed: int, fixed: int) -> None:
         """At a covered node, branch on stores whose unit savings could pay their fixed cost."""
@@ -393,17 +398,9 @@ class _Cover:
                 if saving > fs[j]:
                     gains.append((fs[j] - saving, j))
         gains.sort()
-        items = self.items
-        rem = self.rem
         for _g, j in gains:
-            sel.append(j)
-            for k, q, _c in items[j]:
-                rem[k] -= q
             allowed &= ~(1 << j)
-            self.search(allowed, fixed + fs[j])
-            for k, q, _c in items[j]:
-                rem[k] += q
-            sel.pop()
+            self._branch(j, allowed, fixed)
             if self.aborted:
                 return
 

@@ -10,9 +10,7 @@ from multistore.inventory.model import MovementKind
 from multistore.ports.replenishment import (
     DailySales,
     ReorderPoint,
-    check_utc_offset,
-    check_window,
-    window_bounds,
+    sales_window,
 )
 
 __all__ = ["MemoryReorderPointRepository", "MemorySalesHistory"]
@@ -36,9 +34,7 @@ class MemorySalesHistory:
         skus: Collection[str] | None = None,
     ) -> Sequence[DailySales]:
         """Return one row per (store, sku, day) in ``start..end`` with any ledger movement."""
-        start, end = check_window(start, end)
-        offset = check_utc_offset(utc_offset)
-        first, last = window_bounds(start, end, offset)
+        offset, first, last = sales_window(start, end, utc_offset)
         tx = self._tx()
         stores = None if store_ids is None else set(store_ids)
         codes = None if skus is None else set(skus)

@@ -38,9 +38,7 @@ from multistore.adapters.sqlalchemy.repositories import _Repository, dialect_ins
 from multistore.ports.replenishment import (
     DailySales,
     ReorderPoint,
-    check_utc_offset,
-    check_window,
-    window_bounds,
+    sales_window,
 )
 
 __all__ = ["SqlReorderPointRepository", "SqlSalesHistory"]
@@ -94,9 +92,7 @@ class SqlSalesHistory(_Repository):
         skus: Collection[str] | None = None,
     ) -> Sequence[DailySales]:
         """Return one row per (store, sku, day) in ``start..end`` with any ledger movement."""
-        start, end = check_window(start, end)
-        offset = check_utc_offset(utc_offset)
-        first, _ = window_bounds(start, end, offset)
+        offset, first, _ = sales_window(start, end, utc_offset)
         day = _day_bucket(self._uow.dialect, int(offset.total_seconds()) // 60).label("day")
         joined = t.stock_movements.outerjoin(
             t.stock_levels, and_(_L.store_id == _M.store_id, _L.sku == _M.sku)
