@@ -140,20 +140,18 @@ def cost_amount(value: object, what: str, *, positive: bool = True) -> Decimal:
     return amount
 
 
-def cost_coefficient(value: object, what: str) -> float:
-    """Return a positive cost parameter as a coefficient of the continuous inventory formulas.
+def cost_ratio(numerator: Decimal, denominator: Decimal) -> float:
+    """Return the ratio of two validated cost amounts as a dimensionless coefficient.
 
-    EOQ, the newsvendor and the (s, S) / (r, Q) approximations are real-valued optimisations:
-    their cost parameters enter square roots and ratios, and what comes out is a quantity or an
-    expected-cost estimate, never an amount that is booked or paid. The parameter is validated
-    exactly first (:func:`cost_amount`: Money or Decimal, never a float); amounts that are booked
-    (purchase-order values, transfer costs) stay in integer minor units elsewhere.
+    EOQ, the newsvendor and the (s, S) / (r, Q) approximations only need costs through ratios
+    (``K / h``, ``p / (p + h)``): the division is exact in :class:`~decimal.Decimal`, and only
+    the unitless result enters the real-valued formulas. No amount of money becomes a float.
 
-    Raises:
-        FloatMoneyError: for a float.
-        InvalidCostError: for a non-positive or non-money value.
+    Args:
+        numerator: A cost validated by :func:`cost_amount`.
+        denominator: A positive cost validated by :func:`cost_amount`.
     """
-    return float(cost_amount(value, what))
+    return float(numerator / denominator)
 
 
 def series(values: Sequence[float], what: str = "demand history") -> Sequence[float]:

@@ -8,13 +8,14 @@ and standard deviation ``sigma_d``; the lead time has mean ``L`` and standard de
 time independent of demand).
 
 Money (order, holding and stockout costs) enters as :class:`~money.money.Money` or
-:class:`~decimal.Decimal` and is converted to a float *rate* only inside the optimisation
-formulas; the figures these functions return are quantities and statistics, not amounts to book.
+:class:`~decimal.Decimal` and never becomes a float: the formulas use costs only through exact
+ratios (``K / h``, ``p / (p + h)``), which are unitless, and the expected costs they report are
+:class:`~decimal.Decimal` statistics in the currency's major units, not amounts to book.
 
 Examples:
     >>> result = eoq(demand_rate=1300, order_cost=Decimal("8"), holding_cost=Decimal("0.225"))
     >>> round(result.quantity, 4), round(result.cost, 4)
-    (304.0468, 68.4105)
+    (304.0468, Decimal('68.4105'))
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class EOQResult:
     """
 
     quantity: float
-    cost: float
+    cost: Decimal
 
 
 @attrs.frozen(slots=True)
@@ -78,12 +79,13 @@ class NewsvendorResult:
 
     Attributes:
         base_stock: ``S* = mu + z_alpha sigma`` with ``alpha = p / (p + h)``.
-        cost: Expected holding plus shortage cost per period, ``(h + p) phi(z_alpha) sigma``.
+        cost: Expected holding plus shortage cost per period, ``(h + p) phi(z_alpha) sigma``,
+            in the currency's major units (a statistic, not an amount to book).
         critical_ratio: ``alpha = p / (p + h)``.
     """
 
     base_stock: float
-    cost: float
+    cost: Decimal
     critical_ratio: float
 
 
@@ -230,10 +232,10 @@ def eoq(*, demand_rate: float, order_cost: Cost, holding_cost: Cost) -> EOQResul
         NegativeDemandError: for a negative demand rate.
     """
     lam = _checks.demand_mean(demand_rate, "demand rate")
-    k = _checks.cost_coefficient(order_cost, "order cost")
-    h = _checks.cost_coefficient(holding_cost, "holding cost")
-    q = math.sqrt(2.0 * k * lam / h)
-    return EOQResult(quantity=q, cost=q * h)
+    k = _checks.cost_amount(order_cost, "order cost")
+    h = _checks.cost_amount(holding_cost, "holding cost")
+    q = math.sqrt(2.0 * lam * _checks.cost_ratio(k, h))
+    return EOQResult(quantity=q, cost=(2 * k * h * Decimal(lam)).sqrt())
 
 
 def newsvendor_normal(
@@ -263,14 +265,16 @@ def newsvendor_normal(
     """
     d = _checks.demand_mean(demand_mean)
     sd = _checks.non_negative(demand_std, "demand standard deviation")
-    h = _checks.cost_coefficient(holding_cost, "holding cost")
-    p = _checks.cost_coefficient(stockout_cost, "stockout cost")
+    h = _checks.cost_amount(holding_cost, "holding cost")
+    p = _checks.cost_amount(stockout_cost, "stockout cost")
     periods = _checks.lead_time_std(lead_time, "lead time") + 1.0
     mu, sigma = d * periods, sd * math.sqrt(periods)
-    alpha = p / (p + h)
+    alpha = _checks.cost_ratio(p, p + h)
     z = normal.ppf(alpha)
     return NewsvendorResult(
-        base_stock=mu + z * sigma, cost=(h + p) * normal.pdf(z) * sigma, critical_ratio=alpha
+        base_stock=mu + z * sigma,
+        cost=(h + p) * Decimal(normal.pdf(z) * sigma),
+        critical_ratio=alpha,
     )
 
 
@@ -309,13 +313,13 @@ def ss_power_approximation(
             "the power approximation needs a positive demand mean and standard deviation",
             details={"field": "demand_mean" if d <= 0 else "demand_std"},
         )
-    h = _checks.cost_coefficient(holding_cost, "holding cost")
-    p = _checks.cost_coefficient(stockout_cost, "stockout cost")
-    k = _checks.cost_coefficient(order_cost, "order cost")
+    h = _checks.cost_amount(holding_cost, "holding cost")
+    p = _checks.cost_amount(stockout_cost, "stockout cost")
+    k = _checks.cost_amount(order_cost, "order cost")
     periods = _checks.lead_time_std(lead_time, "lead time") + 1.0
     mu_l, sigma_l = d * periods, sd * math.sqrt(periods)
-    q = 1.30 * d**0.494 * (k / h) ** 0.506 * (1.0 + (sigma_l / d) ** 2) ** 0.116
-    z = math.sqrt((q / sigma_l) * (h / p))
+    q = 1.30 * d**0.494 * _checks.cost_ratio(k, h) ** 0.506 * (1.0 + (sigma_l / d) ** 2) ** 0.116
+    z = math.sqrt((q / sigma_l) * _checks.cost_ratio(h, p))
     s = 0.973 * mu_l + sigma_l * (0.183 / z + 1.063 - 2.192 * z)
     return SSPolicy(reorder_point=s, order_up_to=s + q)
 
@@ -350,10 +354,10 @@ def rq_eoq_ss(
     d = _checks.demand_mean(demand_mean)
     sd = _checks.non_negative(demand_std, "demand standard deviation")
     lt = _checks.lead_time(lead_time)
-    h = _checks.cost_coefficient(holding_cost, "holding cost")
-    p = _checks.cost_coefficient(stockout_cost, "stockout cost")
+    h = _checks.cost_amount(holding_cost, "holding cost")
+    p = _checks.cost_amount(stockout_cost, "stockout cost")
     q = eoq(demand_rate=d, order_cost=order_cost, holding_cost=holding_cost).quantity
-    z = normal.ppf(p / (p + h))
+    z = normal.ppf(_checks.cost_ratio(p, p + h))
     return RQPolicy(reorder_point=d * lt + z * sd * math.sqrt(lt), order_quantity=q)
 
 

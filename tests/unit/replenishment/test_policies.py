@@ -45,7 +45,17 @@ def test_eoq_textbook_anchor():
     assert close(q, result.quantity)
     assert close(cost, result.cost)
     assert 304.0468 == round(result.quantity, 4)
-    assert 68.4105 == round(result.cost, 4)
+    assert Decimal("68.4105") == round(result.cost, 4)
+
+
+def test_expected_costs_stay_decimal_and_exact_at_the_textbook_point():
+    # K = 8, h = 0.5, lambda = 100: sqrt(2 K lambda h) = sqrt(800) = 20 * sqrt(2), no float.
+    result = eoq(demand_rate=100, order_cost=Decimal(8), holding_cost=Decimal("0.5"))
+    assert Decimal(800).sqrt() == result.cost
+    ours = newsvendor_normal(
+        demand_mean=50, demand_std=8, holding_cost=Decimal("0.18"), stockout_cost=Decimal("0.70")
+    )
+    assert isinstance(ours.cost, Decimal)
 
 
 def test_eoq_accepts_money_costs():
