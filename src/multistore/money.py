@@ -53,6 +53,7 @@ __all__ = [
     "div_round_half_up",
     "ensure_same_currency",
     "from_minor",
+    "minor_maker",
     "minor_per_major",
     "money",
     "round_minor",
@@ -160,6 +161,34 @@ def _make(minor: int, cur: Currency) -> Money:
     made._amount = Decimal(minor).scaleb(-_places(cur))  # type: ignore[attr-defined]
     made._currency = cur  # type: ignore[attr-defined]
     return made
+
+
+def _maker(cur: Currency, exponent: int) -> Callable[[int], Money]:
+    # _make's body with the scale looked up once: one closure serves a whole result.
+    new = Money.__new__
+
+    def make(minor: int) -> Money:
+        made: Money = new(Money)
+        made._amount = Decimal(minor).scaleb(exponent)  # type: ignore[attr-defined]
+        made._currency = cur  # type: ignore[attr-defined]
+        return made
+
+    return make
+
+
+def minor_maker(cur: str | Currency) -> Callable[[int], Money]:
+    """Return a :func:`from_minor` for one currency, for code that builds many amounts at once.
+
+    The function returns the same Money as ``from_minor(n, cur)``; the currency's scale is
+    looked up once instead of per amount.
+
+    Examples:
+        >>> make = minor_maker("CNY")
+        >>> make(1230) == from_minor(1230, "CNY"), str(make(1230).amount)
+        (True, '12.30')
+    """
+    code = currency(cur)
+    return _maker(code, -_places(code))
 
 
 def zero(cur: str | Currency = "CNY") -> Money:

@@ -314,10 +314,7 @@ def _rate(c: Candidate, lane: LanePolicy) -> tuple[int, int, int] | None:  # noq
     slack = len(c.lines)  # at least one line per unit
     if p.type == "points":
         return (*_ratio(p.max_percent, 100), 0)
-    if p.type == "spend_percent":
-        top = max((t.percent for t in p.tiers), default=Decimal(0))
-        return (*_ratio(top, 100), slack)
-    if p.type == "quantity_percent":
+    if p.type in {"spend_percent", "quantity_percent"}:
         top = max((t.percent for t in p.tiers), default=Decimal(0))
         return (*_ratio(top, 100), slack)
     after = lane.threshold_base == "after"
@@ -754,14 +751,13 @@ def _valid_masks(enemies: Sequence[int], automatic: int, limit: int) -> list[int
     longer be excluded by one still undecided.
     """
     m = len(enemies)
-    order = range(m)
     later = [0] * (m + 1)  # later[n]: the choices decided at step n or after
     for n in range(m - 1, -1, -1):
-        later[n] = later[n + 1] | (1 << order[n])
+        later[n] = later[n + 1] | (1 << n)
     out: list[int] = []
 
     def walk(n: int, chosen: int, blocked: int, pending: int) -> bool:
-        while n < m and blocked >> order[n] & 1:
+        while n < m and blocked >> n & 1:
             n += 1  # conflicts with a chosen one: left out, and already excluded
         if pending:
             free = later[n] & ~blocked
@@ -774,9 +770,8 @@ def _valid_masks(enemies: Sequence[int], automatic: int, limit: int) -> list[int
         if n == m:
             out.append(chosen)
             return len(out) <= limit
-        k = order[n]
-        bit = 1 << k
-        e = enemies[k]
+        bit = 1 << n
+        e = enemies[n]
         if not walk(n + 1, chosen | bit, blocked | e, pending & ~e):
             return False
         if not automatic & bit:

@@ -128,8 +128,7 @@ def _type_problem(  # noqa: PLR0911 - one early return per promotion type
     promo: Promotion, context: PricingContext
 ) -> Eligibility | None:
     # Dispatch on the ``type`` tag: isinstance on pydantic models is slow when it fails.
-    kind = promo.type
-    if kind in {"member_price", "member_tier_discount"} and context.member_id is None:
+    if promo.type in {"member_price", "member_tier_discount"} and context.member_id is None:
         return _fail("members_only", "for members only; sign in as a member")
     if promo.type == "member_tier_discount" and context.member_tier not in promo.percents:
         tiers = ", ".join(sorted(promo.percents))

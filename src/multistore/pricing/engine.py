@@ -17,7 +17,6 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -25,7 +24,7 @@ from money.currency import Currency
 from money.money import Money
 
 from multistore.money import currency as to_currency
-from multistore.money import from_minor, minor_per_major, to_minor
+from multistore.money import from_minor, minor_maker, to_minor
 from multistore.pricing.best import Selection, brute_force, conflicts, is_optional, search
 from multistore.pricing.cart import Cart, PricingContext
 from multistore.pricing.conditions import check_eligibility
@@ -201,31 +200,6 @@ class PricedCart:
     def applied_ids(self) -> tuple[str, ...]:
         """Ids of the applied promotions."""
         return tuple(a.promotion_id for a in self.applied)
-
-
-def money_maker(cur: Currency) -> Callable[[int], Money]:
-    """A :func:`~multistore.money.from_minor` for one currency, for the many amounts of a result.
-
-    Returns the same Money as ``from_minor(n, cur)`` (``tests/unit/test_pricing_money.py`` pins
-    it): the amount is built exactly as :mod:`multistore.money` builds it from minor units, with
-    the currency's own number of decimals, once the currency's scale is known, skipping
-    py-money's parse-and-round checks that an int of minor units always passes.
-
-    Examples:
-        >>> make = money_maker(to_currency("CNY"))
-        >>> make(1230) == from_minor(1230, "CNY"), str(make(1230).amount)
-        (True, '12.30')
-    """
-    exponent = 1 - len(str(minor_per_major(cur)))
-    new = Money.__new__
-
-    def make(n: int) -> Money:
-        made: Money = new(Money)
-        made._amount = Decimal(n).scaleb(exponent)  # type: ignore[attr-defined]
-        made._currency = cur  # type: ignore[attr-defined]
-        return made
-
-    return make
 
 
 def _check_codes(promotions: Sequence[Promotion], context: PricingContext) -> None:
@@ -461,7 +435,7 @@ def _build(
     cur = cart.currency
     state = sel.state
     monies: dict[int, Money] = {}
-    make = money_maker(cur)
+    make = minor_maker(cur)
 
     def as_money(n: int) -> Money:
         m = monies.get(n)

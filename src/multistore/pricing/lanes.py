@@ -329,30 +329,8 @@ def _unit_price_saving(cur: int, qty: int, price: int, units: int | None = None)
     return max(0, (cur * k) // qty - price * k)
 
 
-def _item_saving(c: Candidate, i: int, cur: int, prep: Prepared) -> int:  # noqa: PLR0911 - type dispatch
-    p = c.promo
-    qty = prep.qty[i]
-    scale = prep.scale
-    if isinstance(p, PercentOff):
-        return _pct_of(cur, p.percent)
-    if isinstance(p, AmountOff):
-        return min(cur, _m(p.amount, scale) * qty)
-    if isinstance(p, FixedPrice | GroupBuy):
-        return _unit_price_saving(cur, qty, _m(p.price, scale))
-    if isinstance(p, LimitedTime):
-        if p.percent is not None:
-            return _pct_of(cur, p.percent)
-        return _unit_price_saving(cur, qty, _m(p.price or Decimal(0), scale))
-    if isinstance(p, MemberPrice):
-        return _unit_price_saving(cur, qty, _m(p.prices[prep.cart.lines[i].sku], scale))
-    if isinstance(p, MemberTierDiscount):
-        tier = prep.context.member_tier or ""
-        return _pct_of(cur, p.percents[tier])
-    raise AssertionError(f"not a per-line item promotion: {p.type}")  # pragma: no cover
-
-
 def _line_savings(c: Candidate, amounts: Sequence[int], prep: Prepared) -> dict[int, int]:
-    """:func:`_item_saving` of every eligible line, with the type dispatched once."""
+    """The saving of each eligible line of a per-line item promotion, type dispatched once."""
     p = c.promo
     qty = prep.qty
     scale = prep.scale
@@ -374,7 +352,13 @@ def _line_savings(c: Candidate, amounts: Sequence[int], prep: Prepared) -> dict[
     if p.type in {"fixed_price", "group_buy", "limited_time"}:
         price = _m(p.price or Decimal(0), scale)
         return {i: max(0, amounts[i] - price * qty[i]) for i in c.lines}
-    return {i: _item_saving(c, i, amounts[i], prep) for i in c.lines}
+    if p.type == "member_price":
+        lines = prep.cart.lines
+        return {
+            i: _unit_price_saving(amounts[i], qty[i], _m(p.prices[lines[i].sku], scale))
+            for i in c.lines
+        }
+    raise AssertionError(f"not a per-line item promotion: {p.type}")  # pragma: no cover
 
 
 def _item_parts(c: Candidate, amounts: Sequence[int], prep: Prepared) -> list[Part]:

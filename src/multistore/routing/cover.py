@@ -31,7 +31,13 @@ from itertools import accumulate
 
 from multistore.routing.exact import SearchResult
 from multistore.routing.heuristic import greedy_cover
-from multistore.routing.problem import Problem, addable_stores, opening_saving
+from multistore.routing.problem import (
+    Problem,
+    addable_stores,
+    most_open,
+    opening_saving,
+    unit_floor,
+)
 
 __all__ = ["FAST_SEARCH_NODES", "IMPROVE_EVALS", "MAX_DEPTH", "PAIR_LIMIT", "solve_cover"]
 
@@ -95,16 +101,7 @@ class _Cover:
         self.sel: list[int] = []
         self.offers_of: list[list[tuple[int, int, int, int]] | None] = [None] * p.n
         self.rem: list[int] = []
-        floor = 0
-        for dem, ent in zip(p.demand, p.ent, strict=True):
-            rem = dem
-            for c, _i, q in ent:
-                t = q if q < rem else rem
-                floor += t * c
-                rem -= t
-                if rem == 0:
-                    break
-        self.base = p.const + floor
+        self.base = p.const + unit_floor(p)
         """Every unit at its cheapest cost: no plan's units cost less."""
         self.prefix = list(accumulate(sorted(self.fs), initial=0))
         self.tmax = p.n
@@ -176,10 +173,10 @@ class _Cover:
 
     # ------------------------------------------------------------------ local search
 
-    def improve(self, max_evals: int = IMPROVE_EVALS) -> None:  # noqa: PLR0912 - one loop
+    def improve(self) -> None:  # noqa: PLR0912 - one loop
         """Best-improvement drop / two-for-one / swap moves until none improves.
 
-        At most ``max_evals`` plans are priced in all, and two-for-one moves are only tried
+        At most ``IMPROVE_EVALS`` plans are priced in all, and two-for-one moves are only tried
         while at most ``PAIR_LIMIT`` stores may move, so large orders stay fast.
         """
         p = self.p
@@ -188,7 +185,7 @@ class _Cover:
         items = self.items
         fs = self.fs
         evals = 0
-        while self.best is not None and evals < max_evals:
+        while self.best is not None and evals < IMPROVE_EVALS:
             cur = self.best
             chosen = self.best_set
             movable = [i for i in chosen if i not in forced]
@@ -226,7 +223,7 @@ class _Cover:
                         rest, missing, allowed, floor - fs[a], cur, found
                     )
                     evals += n
-                    if evals >= max_evals:
+                    if evals >= IMPROVE_EVALS:
                         break
             if found is None:
                 return
@@ -273,12 +270,7 @@ class _Cover:
         elif self.tmax_for == best:
             t = self.tmax
         else:
-            prefix = self.prefix
-            base = self.base
-            t = 0
-            while t + 1 < len(prefix) and base + prefix[t + 1] < best:
-                t += 1
-            self.tmax = t
+            t = self.tmax = most_open(self.base, self.prefix, best)
             self.tmax_for = best
         max_open = self.p.max_open
         return t if max_open is None or max_open > t else max_open

@@ -25,7 +25,13 @@ from __future__ import annotations
 
 from itertools import accumulate
 
-from multistore.routing.problem import Problem, addable_stores, opening_saving
+from multistore.routing.problem import (
+    Problem,
+    addable_stores,
+    most_open,
+    opening_saving,
+    unit_floor,
+)
 
 __all__ = ["SearchResult", "solve_exact"]
 
@@ -106,16 +112,7 @@ class _Search:
         # the most stores any improving plan can open: const + t cheapest fixed costs + every
         # unit at its cheapest cost must stay below the incumbent
         self.last_units = 0
-        floor = 0
-        for dem, ent in zip(p.demand, p.ent, strict=True):
-            rem = dem
-            for c, _i, q in ent:
-                t = q if q < rem else rem
-                floor += t * c
-                rem -= t
-                if rem == 0:
-                    break
-        self.unit_floor = floor
+        self.unit_floor = unit_floor(p)
         self.fixed_prefix = list(accumulate(sorted(p.fixed_scaled), initial=0))
         self.tmax_for: int | None = None
         self.tmax = n
@@ -127,12 +124,7 @@ class _Search:
             left = self.p.n - self.open_count
         else:
             if self.tmax_for != best:
-                base = self.p.const + self.unit_floor
-                prefix = self.fixed_prefix
-                t = 0
-                while t + 1 < len(prefix) and base + prefix[t + 1] < best:
-                    t += 1
-                self.tmax = t
+                self.tmax = most_open(self.p.const + self.unit_floor, self.fixed_prefix, best)
                 self.tmax_for = best
             left = self.tmax - self.open_count
         if self.p.max_open is not None:

@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from multistore.routing.cost import CostModel, LinearCostModel, terms_nano
 from multistore.routing.request import CandidateStore
 
-__all__ = ["Problem", "addable_stores", "build_problem", "opening_saving"]
+__all__ = [
+    "Problem",
+    "addable_stores",
+    "build_problem",
+    "most_open",
+    "opening_saving",
+    "unit_floor",
+]
 
 Entry = tuple[int, int, int]
 """(scaled unit cost, store index, usable units) in one SKU's supply list."""
@@ -335,3 +342,38 @@ def addable_stores(p: Problem) -> list[int]:
         if most > fs[j]:
             out.append(j)
     return out
+
+
+def unit_floor(p: Problem) -> int:
+    """Every demanded unit at its cheapest usable cost, in scaled cost units.
+
+    No plan's units cost less, whichever stores it opens (fixed costs and ``p.const`` excluded).
+    """
+    floor = 0
+    for dem, ent in zip(p.demand, p.ent, strict=True):
+        rem = dem
+        for c, _i, q in ent:
+            t = q if q < rem else rem
+            floor += t * c
+            rem -= t
+            if rem == 0:
+                break
+    return floor
+
+
+def most_open(base: int, prefix: list[int], best: int) -> int:
+    """The most stores a plan cheaper than ``best`` can open.
+
+    Args:
+        base: A lower bound of any plan's cost before fixed costs (``p.const`` plus
+            :func:`unit_floor`).
+        prefix: Prefix sums of the fixed costs sorted ascending, starting at 0.
+        best: The incumbent's scaled cost.
+
+    Returns:
+        The largest ``t`` with ``base + prefix[t] < best`` (0 if none).
+    """
+    t = 0
+    while t + 1 < len(prefix) and base + prefix[t + 1] < best:
+        t += 1
+    return t

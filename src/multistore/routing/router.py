@@ -449,13 +449,13 @@ def _shipments(ctx: Context, assignment: Assignment) -> tuple[list[Shipment], in
     dist_m = p.dist_m
     line_of = _plan_line
     shipping = sorted({*assignment, *pinned_units}) if pinned_units else sorted(assignment)
+    rank = {sku: n for n, (sku, _q) in enumerate(ctx.request.lines)} if pinned_units else {}
     for r in shipping:
         parts = assignment.get(r, ())
         # SKU indices follow the order's lines, so sorted parts are in line order
         lines = [(skus[k], t) for k, t in (sorted(parts) if len(parts) > 1 else parts)]
         pinned = pinned_units.get(r) if pinned_units else None
         if pinned:
-            rank = {sku: n for n, (sku, _q) in enumerate(ctx.request.lines)}
             lines = sorted([*pinned, *lines], key=lambda x: rank[x[0]])
         if not lines:
             continue

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from multistore.money import apportion, from_minor
+from multistore.money import minor_maker as money_maker
 from multistore.pricing import (
     Cart,
     CartLine,
@@ -38,7 +39,7 @@ from multistore.pricing.best import (
     search,
     valid_selections,
 )
-from multistore.pricing.engine import _collect, money_maker
+from multistore.pricing.engine import _collect
 from multistore.pricing.lanes import apply_lane, initial_state, prepare
 
 NOW = datetime(2026, 11, 11, 4, tzinfo=UTC)
