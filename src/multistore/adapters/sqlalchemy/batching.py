@@ -58,9 +58,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc
 
-from multistore.adapters.sqlalchemy.errors import is_transient, translate
+from multistore.adapters.sqlalchemy.errors import is_transient, retries_exhausted, translate
 from multistore.adapters.sqlalchemy.repositories import _active, _short, _utc, hold_now
-from multistore.errors import StorageError, TransientStorageError, ValidationError
+from multistore.errors import StorageError, ValidationError
 from multistore.inventory.model import Reservation, StockLevel
 
 if TYPE_CHECKING:
@@ -324,12 +324,7 @@ class HoldBatcher:
             except _RedoBatchError as redo:
                 if attempt >= policy.attempts:
                     for request in batch:
-                        error = TransientStorageError(
-                            f"the database stayed busy or deadlocked through {attempt} "
-                            "attempts; nothing was held, retry the call later",
-                            code="storage.retries_exhausted",
-                            details={"attempts": attempt},
-                        )
+                        error = retries_exhausted(attempt, nothing="held")
                         error.__cause__ = redo.cause
                         request.finish(error)
                     return

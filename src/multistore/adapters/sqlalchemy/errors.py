@@ -31,6 +31,7 @@ __all__ = [
     "TRANSIENT_SQLSTATES",
     "commit_unknown",
     "is_transient",
+    "retries_exhausted",
     "sqlstate",
     "translate",
     "translating",
@@ -143,6 +144,21 @@ def commit_unknown(exc: BaseException) -> StorageError:
         "written before retrying it",
         code="storage.commit_unknown",
         details={"sqlstate": sqlstate(exc), "driver_message": detail[0] if detail else ""},
+    )
+
+
+def retries_exhausted(attempts: int, *, nothing: str) -> TransientStorageError:
+    """Return the error for a transaction still busy or deadlocked after its last attempt.
+
+    Args:
+        attempts: How many attempts were made (the retry policy's limit).
+        nothing: What was not done, for the message: ``"committed"``, ``"held"``.
+    """
+    return TransientStorageError(
+        f"the database stayed busy or deadlocked through {attempts} attempts; "
+        f"nothing was {nothing}, retry the call later",
+        code="storage.retries_exhausted",
+        details={"attempts": attempts},
     )
 
 

@@ -468,13 +468,10 @@ class SqlAuditLog(_Repository):
                 driver.commit()
                 rows = cursor.fetchall()
         except dbapi.Error as exc:
-            lost = conn.dialect.is_disconnect(exc, driver, None)
-            if lost:
+            if conn.dialect.is_disconnect(exc, driver, None):
                 conn.invalidate(exc)
                 raise commit_unknown(exc) from exc  # the COMMIT may have reached the server
-            wrapped = sa_exc.DBAPIError.instance(
-                _PG_AUDIT_APPEND, dict(params), exc, dbapi.Error, connection_invalidated=lost
-            )
+            wrapped = sa_exc.DBAPIError.instance(_PG_AUDIT_APPEND, dict(params), exc, dbapi.Error)
             replaced = self._failed(wrapped)
             if replaced is not None:
                 raise replaced from exc

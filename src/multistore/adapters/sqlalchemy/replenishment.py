@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     and_,
     bindparam,
     case,
@@ -49,6 +50,30 @@ _R = t.reorder_points.c
 
 _MAX_IN = 500
 """Longer id filters are applied in Python instead of as an ``IN`` list (SQLite caps binds)."""
+
+_S = TypeVar("_S", bound=Select[Any])
+
+
+def _narrowed(
+    stmt: _S,
+    columns: tuple[ColumnElement[str], ColumnElement[str]],
+    stores: frozenset[str] | None,
+    codes: frozenset[str] | None,
+) -> _S:
+    """``stmt`` filtered by the id sets short enough for an ``IN`` list (see :func:`_kept`)."""
+    if stores is not None and len(stores) <= _MAX_IN:
+        stmt = stmt.where(columns[0].in_(sorted(stores)))
+    if codes is not None and len(codes) <= _MAX_IN:
+        stmt = stmt.where(columns[1].in_(sorted(codes)))
+    return stmt
+
+
+def _kept(
+    store_id: str, sku: str, stores: frozenset[str] | None, codes: frozenset[str] | None
+) -> bool:
+    """Whether a row of (store_id, sku) passes the id filters (``None``: no filter)."""
+    return (stores is None or store_id in stores) and (codes is None or sku in codes)
+
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 """Locks a (store, sku) without a stock row until the transaction ends (PostgreSQL only)."""
@@ -113,17 +138,12 @@ class SqlSalesHistory(_Repository):
         )
         stores = None if store_ids is None else frozenset(store_ids)
         codes = None if skus is None else frozenset(skus)
-        if stores is not None and len(stores) <= _MAX_IN:
-            stmt = stmt.where(_M.store_id.in_(sorted(stores)))
-        if codes is not None and len(codes) <= _MAX_IN:
-            stmt = stmt.where(_M.sku.in_(sorted(codes)))
+        stmt = _narrowed(stmt, (_M.store_id, _M.sku), stores, codes)
         grouped: dict[tuple[str, str], list[tuple[date, int, int, int]]] = {}
         on_hand: dict[tuple[str, str], int] = {}
         for row in self._conn.execute(stmt):
             pair = (row.store_id, row.sku)
-            if (stores is not None and pair[0] not in stores) or (
-                codes is not None and pair[1] not in codes
-            ):
+            if not _kept(*pair, stores, codes):
                 continue
             grouped.setdefault(pair, []).append(
                 (_as_date(row.day), int(row.sold), int(row.returned), int(row.net))
@@ -134,10 +154,8 @@ class SqlSalesHistory(_Repository):
             closing = on_hand[pair]
             out: list[DailySales] = []
             for when, sold, returned, net in sorted(grouped[pair], reverse=True):
-                if when > end:
-                    closing -= net
-                    continue
-                out.append(DailySales(pair[0], pair[1], when, sold, returned, net, closing))
+                if when <= end:
+                    out.append(DailySales(pair[0], pair[1], when, sold, returned, net, closing))
                 closing -= net
             rows.extend(reversed(out))
         return rows
@@ -177,14 +195,11 @@ class SqlReorderPointRepository(_Repository):
         stmt = select(t.reorder_points).order_by(_R.store_id, _R.sku)
         stores = None if store_ids is None else frozenset(store_ids)
         codes = None if skus is None else frozenset(skus)
-        if stores is not None and len(stores) <= _MAX_IN:
-            stmt = stmt.where(_R.store_id.in_(sorted(stores)))
-        if codes is not None and len(codes) <= _MAX_IN:
-            stmt = stmt.where(_R.sku.in_(sorted(codes)))
+        stmt = _narrowed(stmt, (_R.store_id, _R.sku), stores, codes)
         return [
             _point(row)
             for row in self._conn.execute(stmt)
-            if (stores is None or row.store_id in stores) and (codes is None or row.sku in codes)
+            if _kept(row.store_id, row.sku, stores, codes)
         ]
 
     @translated("saving reorder points")

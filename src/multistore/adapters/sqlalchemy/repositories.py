@@ -45,13 +45,12 @@ from multistore import money as m
 from multistore._validation import check_id, check_non_negative_int
 from multistore.adapters.sqlalchemy import tables as t
 from multistore.adapters.sqlalchemy.cipher import Cipher
-from multistore.adapters.sqlalchemy.errors import is_transient, translate
+from multistore.adapters.sqlalchemy.errors import is_transient, retries_exhausted, translate
 from multistore.catalog.model import Product, Sku
 from multistore.errors import (
     ConflictError,
     InsufficientStockError,
     NotFoundError,
-    TransientStorageError,
 )
 from multistore.geo import GeoPoint
 from multistore.inventory.model import (
@@ -1344,12 +1343,7 @@ def hold_now(
             if not is_transient(exc):
                 raise translate(exc, action="reserving stock") from exc
             if attempt >= policy.attempts:
-                raise TransientStorageError(
-                    f"the database stayed busy or deadlocked through {attempt} attempts; "
-                    "nothing was held, retry the call later",
-                    code="storage.retries_exhausted",
-                    details={"attempts": attempt},
-                ) from exc
+                raise retries_exhausted(attempt, nothing="held") from exc
             policy.sleep(policy.delay(attempt))
             attempt += 1
     claimed, held, _ = _pg_hold_rows(rows)

@@ -48,6 +48,7 @@ from multistore.adapters.sqlalchemy.engine import (
 from multistore.adapters.sqlalchemy.errors import (
     commit_unknown,
     is_transient,
+    retries_exhausted,
     translate,
     translating,
 )
@@ -405,12 +406,7 @@ class SqlStorage:
                         raise translate(exc) from exc
                     raise
                 if attempt >= policy.attempts:
-                    raise TransientStorageError(
-                        f"the database stayed busy or deadlocked through {attempt} attempts; "
-                        "nothing was committed, retry the call later",
-                        code="storage.retries_exhausted",
-                        details={"attempts": attempt},
-                    ) from exc
+                    raise retries_exhausted(attempt, nothing="committed") from exc
                 policy.sleep(policy.delay(attempt))
                 attempt += 1
 
