@@ -72,7 +72,7 @@ from multistore.replenishment.history import DemandHistory
 from multistore.replenishment.policies import ReplenishmentPolicy
 from multistore.replenishment.suggestions import Plan, StockPosition, SupplyTerms, plan
 from multistore.replenishment.transfers import TransferCosts
-from multistore.services.context import Outcome, ServiceContext
+from multistore.services.context import Outcome, ServiceContext, require_actor
 from multistore.services.scopes import store_scopes
 
 __all__ = [
@@ -309,12 +309,7 @@ class ReplenishmentService:
         fn: Callable[[UnitOfWork], T],
     ) -> T:
         """Authorise in a read-only unit of work, then run ``fn`` in it; audit a denial."""
-        if not isinstance(actor, Actor):
-            raise PermissionDeniedError(
-                f"actor must be a multistore Actor, got {type(actor).__name__}; pass "
-                "actor=SYSTEM_ACTOR or Actor.with_role(...)",
-                code="permission.no_actor",
-            )
+        require_actor(actor)
         denial: PermissionDeniedError | None = None
         with (self._ctx.read_uow_factory or self._ctx.uow_factory)() as uow:
             _ports(uow)
@@ -325,16 +320,7 @@ class ReplenishmentService:
                 denial = exc
             else:
                 return fn(uow)
-        with self._ctx.uow_factory() as uow:
-            uow.audit.append(
-                occurred_at=self._ctx.clock.now(),
-                actor_id=actor.id,
-                action=action,
-                target=target,
-                outcome="denied",
-                details={"reason": denial.message, **dict(denial.details)},
-            )
-            uow.commit()
+        self._ctx.audit_denial(actor=actor, action=action, target=target, denial=denial)
         raise denial
 
     # --- reads -------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from multistore.ports.events import Event
 from multistore.ports.security import Actor, Authorizer, Scope
 from multistore.ports.storage import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["Outcome", "ServiceContext", "Work"]
+__all__ = ["Outcome", "ServiceContext", "Work", "require_actor"]
 
 T = TypeVar("T")
 
@@ -54,6 +54,20 @@ class Outcome(Generic[T]):
 
 
 Work = Callable[[UnitOfWork], Outcome[T]]
+
+
+def require_actor(actor: object) -> None:
+    """Refuse a call whose ``actor`` is not a multistore :class:`~multistore.ports.security.Actor`.
+
+    Raises:
+        PermissionDeniedError: ``permission.no_actor``.
+    """
+    if not isinstance(actor, Actor):
+        raise PermissionDeniedError(
+            f"actor must be a multistore Actor, got {type(actor).__name__}; pass "
+            "actor=SYSTEM_ACTOR or Actor.with_role(...)",
+            code="permission.no_actor",
+        )
 
 
 @attrs.frozen
@@ -107,12 +121,7 @@ class ServiceContext:
             StorageError: ``storage.commit_unknown`` when the connection was lost during the
                 commit (not retried: check whether the change was written before repeating it).
         """
-        if not isinstance(actor, Actor):
-            raise PermissionDeniedError(
-                f"actor must be a multistore Actor, got {type(actor).__name__}; pass "
-                "actor=SYSTEM_ACTOR or Actor.with_role(...)",
-                code="permission.no_actor",
-            )
+        require_actor(actor)
         for attempt in range(1, max(1, self.attempts) + 1):
             try:
                 return self._run_once(
@@ -174,12 +183,20 @@ class ServiceContext:
                     uow.commit()
                 return outcome.result
         assert denial is not None  # the only way out of the block without returning
-        self._audit_denial(actor=actor, action=action, target=target, denial=denial)
+        self.audit_denial(actor=actor, action=action, target=target, denial=denial)
         raise denial
 
-    def _audit_denial(
+    def audit_denial(
         self, *, actor: Actor, action: str, target: str, denial: PermissionDeniedError
     ) -> None:
+        """Record a refused call as a ``denied`` audit entry, in a unit of work of its own.
+
+        Args:
+            actor: Who was refused.
+            action: The permission asked for.
+            target: What the call would have acted on.
+            denial: The refusal; its message and details go into the entry.
+        """
         with self.uow_factory() as uow:
             uow.audit.append(
                 occurred_at=self.clock.now(),

@@ -23,9 +23,9 @@ from typing import Any
 
 import attrs
 
-from multistore.tax.allocation import Effect, allocate_minor_lines
+from multistore.tax.allocation import Effect
 from multistore.tax.errors import AllocationError
-from multistore.tax.vat import vat_split_minor
+from multistore.tax.vat import allocate_and_tax_minor
 
 __all__ = ["BatchResult", "allocate_and_tax_batch"]
 
@@ -475,20 +475,11 @@ def _python(
     net: list[int] = []
     tax: list[int] = []
     for i, (am, rt, adjs) in enumerate(zip(amounts, rates, adjustments, strict=True)):
-        rows = allocate_minor_lines(amounts=am, adjustments=adjs)
-        cur = list(am)
-        for (eff, _), row in zip(adjs, rows, strict=True):
-            for j, s in enumerate(row):
-                if eff is Effect.DISCOUNT:
-                    cur[j] -= s
-                elif eff is Effect.CHARGE:
-                    cur[j] += s
+        rows, cur, nets, taxes = allocate_and_tax_minor(am, rt, adjs, prices_include_tax=inclusive)
         for k in range(k_max):
             shares[k].extend(rows[k] if k < len(rows) else [0] * len(am))
-        for t, r in zip(cur, rt, strict=True):
-            n_, t_ = vat_split_minor(t, r, prices_include_tax=inclusive)
-            net.append(n_)
-            tax.append(t_)
+        net.extend(nets)
+        tax.extend(taxes)
         taxable.extend(cur)
         order_index.extend([i] * len(am))
     import numpy as np  # noqa: PLC0415

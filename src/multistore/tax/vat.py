@@ -28,7 +28,7 @@ import attrs
 from money.currency import Currency
 
 from multistore.money import div_round_half_up
-from multistore.tax._fast import TERMS, rate_terms
+from multistore.tax._fast import TERMS, rate_terms, split_minor
 from multistore.tax.allocation import (
     Adjustment,
     AllocatedLine,
@@ -152,15 +152,7 @@ def allocate_and_tax_minor(  # noqa: PLR0912, PLR0915 - hot path, inlined
             elif effect is _CHARGE:
                 cur = [a0 + q0, a1 + q1]
             continue
-        row = [total * c // wsum for c in cur]  # split_minor, inlined
-        left = total - sum(row)
-        if left:
-            rem = [total * c % wsum for c in cur]
-            if left == 1:
-                row[rem.index(max(rem))] += 1
-            else:
-                for i in sorted(range(n), key=rem.__getitem__, reverse=True)[:left]:
-                    row[i] += 1
+        row = split_minor(total, cur, wsum)
         rows.append(row)
         if effect is _DISCOUNT:
             cur = list(map(sub, cur, row))
