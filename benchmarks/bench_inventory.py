@@ -32,9 +32,10 @@ Subjects, all in the same run, with the same driver (sqlite3 / psycopg 3) and wo
   reservation in autocommit, nothing else: the practical limit.
 
 The ``writes`` column says what each subject writes per reservation: ``key`` the reservation
-row (primary key and status/expiry indexes), ``line`` its line row (primary key, (store, sku)
-index and foreign key), ``hold`` a one-row hold record (primary key only), ``level`` the stock
-row, ``outbox``/``audit`` the event and the hash-chained audit entry.
+row (primary key; an expiry index entry only for a hold that expires, which the holds here do
+not), ``line`` its line row (primary key only, since revision 0005), ``hold`` a one-row hold
+record (primary key only), ``level`` the stock row, ``outbox``/``audit`` the event and the
+hash-chained audit entry.
 
 In the cases above the workers are threads of this one Python process, so on PostgreSQL every
 subject is also capped by the GIL (the client CPU per reservation differs between subjects), and

@@ -171,7 +171,9 @@ def test_the_pooled_connection_is_transactional_again_afterwards(storage: SqlSto
     with pytest.raises(InsufficientStockError):
         hold_now(storage, _hold("R9", ("S1", "K1", 99)))
 
-    with storage.unit_of_work() as uow:  # PostgreSQL: the same single pooled connection
+    with (
+        storage.unit_of_work() as uow
+    ):  # PostgreSQL: the pool's one connection (hold_now's is apart)
         uow.stock.record(
             StockMovement(
                 store_id="S1", sku="K1", kind=MovementKind.RECEIPT, quantity=7, occurred_at=T0

@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from multistore.errors import ValidationError
 from multistore.pricing.cart import UsageState
 from multistore.pricing.compliance import SalePoint
 
@@ -35,7 +36,37 @@ __all__ = [
     "Redemption",
     "SalePoint",
     "UsageCounters",
+    "check_limit",
+    "check_units",
 ]
+
+
+def check_limit(value: int | None, what: str) -> None:
+    """Check a limit or quota argument of these ports: a whole number >= 0, or ``None``.
+
+    Every adapter calls it before it reads or writes anything, so they reject the same input
+    with the same error.
+
+    Raises:
+        ValidationError: ``promotion.invalid_limit`` for a negative, fractional or bool value.
+    """
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValidationError(
+            f"{what} must be a whole number >= 0 or None, got {value!r}",
+            code="promotion.invalid_limit",
+        )
+
+
+def check_units(units: int) -> None:
+    """Check a unit count asked of :meth:`FlashSaleQuotas.consume`: a whole number >= 0.
+
+    Raises:
+        ValidationError: ``promotion.invalid_units`` for a negative, fractional or bool value.
+    """
+    if isinstance(units, bool) or not isinstance(units, int) or units < 0:
+        raise ValidationError(
+            f"units must be a whole number >= 0, got {units!r}", code="promotion.invalid_units"
+        )
 
 
 @attrs.frozen

@@ -21,6 +21,8 @@ from multistore.ports.promotions import (
     GroupBuyStatus,
     Redemption,
     SalePoint,
+    check_limit,
+    check_units,
 )
 from multistore.pricing.cart import UsageState
 
@@ -41,6 +43,7 @@ class MemoryCouponWallet:
         self._owner: dict[str, tuple[str, str]] = {}
         self._redemptions: dict[tuple[str, str], Redemption] = {}
         self._used_codes: set[str] = set()
+        self._total_limits: dict[str, int] = {}
 
     def issue(self, *, member_id: str, promotion_id: str, code: str) -> None:
         """See :meth:`multistore.ports.promotions.CouponWallet.issue`."""
@@ -73,6 +76,8 @@ class MemoryCouponWallet:
         total_limit: int | None,
     ) -> Redemption:
         """See :meth:`multistore.ports.promotions.CouponWallet.redeem`."""
+        check_limit(per_member_limit, "per_member_limit")
+        check_limit(total_limit, "total_limit")
         with self._lock:
             done = self._redemptions.get((promotion_id, order_id))
             if done is not None:
@@ -103,6 +108,8 @@ class MemoryCouponWallet:
                     )
             redemption = Redemption(promotion_id, code, member_id, order_id)
             self._redemptions[(promotion_id, order_id)] = redemption
+            if total_limit is not None:
+                self._total_limits[promotion_id] = total_limit
             if owner is not None:
                 self._used_codes.add(code)
             return redemption
@@ -115,6 +122,11 @@ class MemoryCouponWallet:
                 return False
             self._used_codes.discard(redemption.code)
             return True
+
+    def total_limit(self, *, promotion_id: str) -> int | None:
+        """The last ``total_limit`` a redemption of the coupon was made under (``None``: none)."""
+        with self._lock:
+            return self._total_limits.get(promotion_id)
 
     def redemptions(self, *, promotion_id: str) -> list[Redemption]:
         """Return the redemptions of a coupon (for reports and tests), by order id."""
@@ -144,8 +156,9 @@ class MemoryFlashSaleQuotas:
         per_member_limit: int | None,
     ) -> int:
         """See :meth:`multistore.ports.promotions.FlashSaleQuotas.consume`."""
-        if units < 0:
-            raise ValueError("units must not be negative")
+        check_units(units)
+        check_limit(quota, "quota")
+        check_limit(per_member_limit, "per_member_limit")
         with self._lock:
             done = self._grants.get((promotion_id, order_id))
             if done is not None:
@@ -199,7 +212,8 @@ class MemoryPromotionUsage:
     Args:
         wallet: The coupon wallet.
         quotas: The flash-sale quotas.
-        coupon_limits: Total limit of each coupon promotion id (to report what remains).
+        coupon_limits: Total limit of each coupon promotion id (to report what remains);
+            without one, the last ``total_limit`` passed to ``redeem`` counts, as in SQL.
     """
 
     def __init__(
@@ -219,8 +233,9 @@ class MemoryPromotionUsage:
         used: dict[str, int] = {}
         for pid in sorted(promotion_ids):
             redemptions = self._wallet.redemptions(promotion_id=pid)
-            if pid in self._limits:
-                remaining[pid] = max(0, self._limits[pid] - len(redemptions))
+            limit = self._limits.get(pid, self._wallet.total_limit(promotion_id=pid))
+            if limit is not None:
+                remaining[pid] = max(0, limit - len(redemptions))
             left = self._quotas.remaining(promotion_id=pid)
             if left is not None:
                 remaining[pid] = left

@@ -69,14 +69,18 @@ class MemoryStoreRepository(_Repository):
         """Return the store; ``store.not_found`` if unknown."""
         store = self._tx().stores.get(store_id)
         if store is None:
-            raise NotFoundError(f"store {store_id!r} does not exist", code="store.not_found")
+            raise NotFoundError(
+                f"store {store_id!r} does not exist; create it first", code="store.not_found"
+            )
         return store
 
     def update(self, store: Store) -> None:
         """Replace an existing store; ``store.not_found`` if unknown."""
         tx = self._tx()
         if store.id not in tx.stores:
-            raise NotFoundError(f"store {store.id!r} does not exist", code="store.not_found")
+            raise NotFoundError(
+                f"store {store.id!r} does not exist; create it first", code="store.not_found"
+            )
         tx.stores.set(store.id, store)
 
     def list(

@@ -137,6 +137,10 @@ _APPLY = """
 """
 """Drop the short claims, store the admitted lines and add each row's summed holds.
 
+A dropped claim has no lines (this batch claimed it and stores lines only for the admitted
+ones), so deleting its ``reservations`` row is the whole undo (``reservation_lines`` has no
+foreign key that would cascade).
+
 Every row was locked and checked by the first statement, so every row's ``UPDATE`` matches; if
 one ever did not, the failed cast aborts the statement and the transaction writes nothing.
 """

@@ -65,7 +65,14 @@ from multistore.errors import (
 )
 from multistore.money import currency as _currency
 from multistore.money import minor_per_major
-from multistore.ports.promotions import GroupBuyGroup, GroupBuyStatus, Redemption, SalePoint
+from multistore.ports.promotions import (
+    GroupBuyGroup,
+    GroupBuyStatus,
+    Redemption,
+    SalePoint,
+    check_limit,
+    check_units,
+)
 from multistore.pricing.cart import UsageState
 
 __all__ = [
@@ -242,14 +249,6 @@ def _spent(message: str) -> ConflictError:
     return ConflictError(message, code="promotion.coupon_spent")
 
 
-def _check_limit(value: int | None, what: str) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ValidationError(
-            f"{what} must be a whole number >= 0 or None, got {value!r}",
-            code="promotion.invalid_limit",
-        )
-
-
 _CLAIM_ATTEMPTS = 5
 """How often a per-order claim is retried when a concurrent release keeps removing the row."""
 
@@ -321,8 +320,8 @@ class SqlCouponWallet(_SqlAdapter):
         total_limit: int | None,
     ) -> Redemption:
         """See :meth:`multistore.ports.promotions.CouponWallet.redeem`."""
-        _check_limit(per_member_limit, "per_member_limit")
-        _check_limit(total_limit, "total_limit")
+        check_limit(per_member_limit, "per_member_limit")
+        check_limit(total_limit, "total_limit")
 
         def fn(conn: Connection, uow: SqlUnitOfWork) -> Redemption:
             claim = (
@@ -481,12 +480,9 @@ class SqlFlashSaleQuotas(_SqlAdapter):
         per_member_limit: int | None,
     ) -> int:
         """See :meth:`multistore.ports.promotions.FlashSaleQuotas.consume`."""
-        if isinstance(units, bool) or not isinstance(units, int) or units < 0:
-            raise ValidationError(
-                f"units must be a whole number >= 0, got {units!r}", code="promotion.invalid_units"
-            )
-        _check_limit(quota, "quota")
-        _check_limit(per_member_limit, "per_member_limit")
+        check_units(units)
+        check_limit(quota, "quota")
+        check_limit(per_member_limit, "per_member_limit")
 
         def fn(conn: Connection, uow: SqlUnitOfWork) -> int:
             claim = (

@@ -9,7 +9,10 @@ right under any number of concurrent units of work:
 * a reservation line is ``UPDATE stock_levels SET reserved = reserved + q WHERE ... AND
   on_hand - reserved - safety_buffer >= q``; lines go in sorted ``(store, sku)`` order so two
   reservations never lock the same rows in opposite orders;
-* status changes (release, commit, expire, order status) are ``UPDATE ... WHERE status = old``.
+* status changes (release, commit, expire, order status) are ``UPDATE ... WHERE status = old``;
+* ``reservation_lines`` has no foreign key (its check cost a lookup per line): lines are only
+  ever inserted by the statement or transaction that claimed their key, and every delete of a
+  reservation (the undo of a short hold) deletes its lines in the same transaction.
 
 A method that raises has written nothing: it either fails before writing, undoes its own rows
 (reservations, whose rows it still holds locked), or works inside a savepoint.
@@ -709,6 +712,10 @@ def _sqlite_claim(driver: Any, reservation: Reservation) -> bool:
 
 
 _DELETE_RESERVATION = delete(t.reservations).where(t.reservations.c.key == bindparam("key"))
+_DELETE_LINES = delete(t.reservation_lines).where(
+    t.reservation_lines.c.reservation_key == bindparam("key")
+)
+"""The lines of one reservation: deleted with it (``reservation_lines`` has no foreign key)."""
 
 _R = t.reservations.c
 _RL = t.reservation_lines.c
@@ -718,6 +725,9 @@ _ONE_RESERVATION = (
     .where(_R.key == bindparam("key"))
 )
 """One reservation with its lines (one row per line), in one round trip."""
+
+_DUE = text(t.EXPIRY_DUE)
+"""The predicate of the partial expiry index, as SQL text so that the planner can match it."""
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -735,6 +745,9 @@ def _level_from_tuple(row: Sequence[Any]) -> StockLevel:
 
 
 def _active(reservation: Reservation) -> Reservation:
+    """``reservation`` as stored by a hold: status ``active`` (frozen, so shared if it is)."""
+    if reservation.status is ReservationStatus.ACTIVE:
+        return reservation
     return Reservation(
         key=reservation.key,
         lines=reservation.lines,
@@ -1049,7 +1062,9 @@ class SqlStockRepository(_Repository):
         )
 
     def _undo_claim(self, key: str, held: Sequence[ReservationLine]) -> None:
+        """Give back ``held`` and delete this transaction's claim of ``key`` with its lines."""
         self._unreserve(held)
+        self._conn.execute(_DELETE_LINES, {"key": key})
         self._conn.execute(_DELETE_RESERVATION, {"key": key})
 
     def _claim(self, reservation: Reservation) -> bool:
@@ -1279,11 +1294,7 @@ class SqlStockRepository(_Repository):
         """
         stmt = (
             select(t.reservations.c.key)
-            .where(
-                t.reservations.c.status == ReservationStatus.ACTIVE.value,
-                t.reservations.c.expires_at.is_not(None),
-                t.reservations.c.expires_at <= now,
-            )
+            .where(_DUE, t.reservations.c.expires_at <= now)
             .order_by(t.reservations.c.key)
         )
         if self._uow.dialect == "postgresql":
@@ -1303,12 +1314,13 @@ def hold_now(
     The same hold as :meth:`SqlStockRepository.hold` (every line or none, idempotent by key,
     rows locked in sorted ``(store, sku)`` order, the levels after the hold returned), for a
     caller whose whole transaction is this one reservation (a checkout service holding stock
-    before it takes payment, a benchmark). On PostgreSQL the statement runs in autocommit on a
-    pooled connection: no ``BEGIN`` and ``COMMIT`` round trips. It is atomic by itself: a short
-    line makes the statement fail, so nothing is written. A replay and a short reservation cost
-    one more read. Transient failures (deadlock, lost connection) are retried as
-    :meth:`SqlStorage.run_in_transaction` retries them. On SQLite this is
-    ``storage.run_in_transaction(lambda uow: uow.stock.hold(reservation))``.
+    before it takes payment, a benchmark). On PostgreSQL the statement runs in autocommit: no
+    ``BEGIN`` and ``COMMIT`` round trips. Its connection is the storage's one parked autocommit
+    connection (kept outside the pool, no checkout) when no other thread is using it, else a
+    pooled one. It is atomic by itself: a short line makes the statement fail, so nothing is
+    written. A replay and a short reservation cost one more read. Transient failures
+    (deadlock, lost connection) are retried as :meth:`SqlStorage.run_in_transaction` retries
+    them. On SQLite this is ``storage.run_in_transaction(lambda uow: uow.stock.hold(reservation))``.
 
     Args:
         storage: The storage (its engine, pool and retry policy are used).
@@ -1367,36 +1379,48 @@ class _ShortHoldError(Exception):
 def _autocommit_rows(
     storage: SqlStorage, sql: str, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
-    """Run one statement in autocommit on a pooled psycopg connection; return its rows.
+    """Run one statement in autocommit on a psycopg connection; return its rows.
 
+    The connection is the storage's parked autocommit connection when it is free (no pool
+    checkout, no autocommit switches), else a pooled one switched to autocommit for the call.
     Driver errors are wrapped as SQLAlchemy wraps them (a lost connection is invalidated);
     the failed cast of a short abort-variant hold becomes :class:`_ShortHoldError`.
     """
-    engine = storage.engine
-    dbapi = engine.dialect.loaded_dbapi
-    proxied = engine.raw_connection()
+    slot = storage._autocommit_slot
+    parked = slot.take()
+    proxied = storage.engine.raw_connection() if parked is None else parked
+    driver: Any = proxied.dbapi_connection  # psycopg's own connection (no async adaption)
+    lost = True  # until the statement ends normally or with a database error on a live link
     try:
-        driver: Any = proxied.driver_connection
-        try:
+        if parked is None:
             driver.autocommit = True
-            try:
-                with driver.cursor() as cursor:
-                    cursor.execute(sql, params, prepare=True)
-                    return list(cursor.fetchall())
-            finally:
-                if not driver.closed:
-                    driver.autocommit = False
-        except dbapi.Error as exc:
-            if getattr(exc, "sqlstate", None) == "22P02" and _SHORT_MARKER in str(exc):
-                raise _ShortHoldError from exc
-            lost = engine.dialect.is_disconnect(exc, driver, None)
-            if lost:
-                proxied.invalidate(exc)
-            raise sa_exc.DBAPIError.instance(
-                sql, dict(params), exc, dbapi.Error, connection_invalidated=lost
-            ) from exc
+        try:
+            with driver.cursor() as cursor:
+                cursor.execute(sql, params, prepare=True)
+                rows = list(cursor.fetchall())
+            lost = False
+            return rows
+        finally:
+            if parked is None and not driver.closed:
+                driver.autocommit = False
+    except storage.engine.dialect.loaded_dbapi.Error as exc:
+        lost = storage.engine.dialect.is_disconnect(exc, driver, None)
+        if not lost and getattr(exc, "sqlstate", None) == "22P02" and _SHORT_MARKER in str(exc):
+            raise _ShortHoldError from exc
+        if lost and parked is None:
+            proxied.invalidate(exc)
+        raise sa_exc.DBAPIError.instance(
+            sql,
+            dict(params),
+            exc,
+            storage.engine.dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+        ) from exc
     finally:
-        proxied.close()
+        if parked is None:
+            proxied.close()
+        else:
+            slot.give_back(parked, lost=lost)
 
 
 def _sale(res: Reservation, line: ReservationLine, *, at: datetime, actor_id: str) -> StockMovement:

@@ -30,10 +30,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import CHAR, TypeDecorator
 
 __all__ = [
+    "EXPIRY_DUE",
     "audit_log",
     "catalog_changes",
     "catalog_listings",
@@ -184,6 +186,9 @@ stock_movements = Table(
     Index(None, "store_id", "sku", "id"),
 )
 
+EXPIRY_DUE = "status = 'active' AND expires_at IS NOT NULL"
+"""The reservations an expiry sweep may pick (the predicate of their partial index)."""
+
 reservations = Table(
     "reservations",
     metadata,
@@ -191,25 +196,23 @@ reservations = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", UtcDateTime(), nullable=True),
     Column("expires_at", UtcDateTime(), nullable=True),
-    Index(None, "status", "expires_at"),
+    Index(None, "expires_at", postgresql_where=text(EXPIRY_DUE), sqlite_where=text(EXPIRY_DUE)),
 )
+"""Holds by idempotency key; only active reservations that expire are in the expiry index."""
 
 reservation_lines = Table(
     "reservation_lines",
     metadata,
-    Column(
-        "reservation_key",
-        String(),
-        ForeignKey("reservations.key", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    Column("reservation_key", String(), nullable=False),
     Column("store_id", String(), nullable=False),
     Column("sku", String(), nullable=False),
     Column("quantity", BigInteger(), nullable=False),
     PrimaryKeyConstraint("reservation_key", "store_id", "sku"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
-    Index(None, "store_id", "sku"),
 )
+"""The lines of each reservation. No foreign key (its check cost a lookup per line): lines are
+inserted only in the transaction that claims their key, and whatever deletes a reservation
+deletes its lines too (see :mod:`.repositories`)."""
 
 orders = Table(
     "orders",

@@ -189,8 +189,7 @@ class SqlStockWithTransfersRepository(SqlStockRepository):
                     _UNDRAW,
                     {"s": done.store_id, "k": done.sku, "c": channel, "q": done.quantity},
                 )
-            self._unreserve(held)
-            conn.execute(delete(t.reservations).where(t.reservations.c.key == reservation.key))
+            self._undo_claim(reservation.key, held)
             raise self._channel_short(reservation, channel)
         return Reservation(
             key=reservation.key,

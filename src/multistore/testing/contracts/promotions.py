@@ -22,7 +22,7 @@ from decimal import Decimal
 import pytest
 
 from multistore.adapters.promotion_state import PromotionState
-from multistore.errors import ConflictError, NotFoundError
+from multistore.errors import ConflictError, NotFoundError, ValidationError
 from multistore.ports.promotions import (
     CouponWallet,
     FlashSaleQuotas,
@@ -312,6 +312,7 @@ class PromotionStateContract:
         for t in threads:
             t.join()
         group = g.get(group_id=gid)
+        assert len(outcomes) == 8, "a joining thread failed with an unexpected error"
         assert (
             sum(outcomes),
             len(group.members),
@@ -334,19 +335,68 @@ class PromotionStateContract:
             s.unit_price for s in everything
         ]
 
-    def test_negative_units_are_refused_before_anything_is_written(
-        self, state: PromotionState, uid: str
+    @pytest.mark.parametrize(
+        ("numbers", "code"),
+        [
+            ((-1, 5, None), "promotion.invalid_units"),
+            ((2.5, 5, None), "promotion.invalid_units"),
+            ((True, 5, None), "promotion.invalid_units"),
+            ((1, -3, None), "promotion.invalid_limit"),
+            ((1, 5, -1), "promotion.invalid_limit"),
+        ],
+    )
+    def test_bad_quota_arguments_are_typed_errors_and_write_nothing(
+        self, state: PromotionState, uid: str, numbers: tuple[object, object, object], code: str
     ) -> None:
-        """Bad input raises a ``ValueError`` (multistore's ``ValidationError`` is one)."""
+        """Negative, fractional or bool units and limits: ``ValidationError``, nothing taken."""
+        units, quota, member_limit = numbers
         f = f"F-{uid}"
-        with pytest.raises(ValueError, match="units"):
+        with pytest.raises(ValidationError) as err:
             state.quotas.consume(
                 promotion_id=f,
                 member_id="m",
                 order_id=f"o-{uid}",
-                units=-1,
-                quota=5,
-                per_member_limit=None,
+                units=units,  # type: ignore[arg-type]
+                quota=quota,  # type: ignore[arg-type]
+                per_member_limit=member_limit,  # type: ignore[arg-type]
             )
+        assert code == err.value.code
         usage = state.usage.usage_state(member_id="m", promotion_ids=[f])
         assert (dict(usage.remaining), dict(usage.member_used)) == ({}, {})
+
+    @pytest.mark.parametrize(("member_limit", "total_limit"), [(-1, None), (None, -1), (1.5, 3)])
+    def test_bad_coupon_limits_are_typed_errors_and_redeem_nothing(
+        self, state: PromotionState, uid: str, member_limit: object, total_limit: object
+    ) -> None:
+        """A negative or fractional limit is ``promotion.invalid_limit``; nothing is redeemed."""
+        c = f"C-{uid}"
+        with pytest.raises(ValidationError) as err:
+            state.wallet.redeem(
+                promotion_id=c,
+                code="X",
+                member_id="m",
+                order_id=f"o-{uid}",
+                per_member_limit=member_limit,  # type: ignore[arg-type]
+                total_limit=total_limit,  # type: ignore[arg-type]
+            )
+        assert err.value.code == "promotion.invalid_limit"
+        usage = state.usage.usage_state(member_id="m", promotion_ids=[c])
+        assert (dict(usage.remaining), dict(usage.member_used)) == ({}, {})
+
+    def test_usage_reports_the_total_limit_given_to_redeem(self, uid: str) -> None:
+        """Without configured limits, ``remaining`` follows the last ``total_limit`` redeemed under.
+
+        A pricing call that reads this usage then refuses a coupon whose limit is used up.
+        """
+        c = f"C-{uid}"
+        state = self.make_promotion_state()
+        state.wallet.redeem(
+            promotion_id=c,
+            code="PUBLIC",
+            member_id="m2",
+            order_id=f"o-{uid}",
+            per_member_limit=None,
+            total_limit=1,
+        )
+        usage = state.usage.usage_state(member_id="m1", promotion_ids=[c])
+        assert ({c: 0}, {}) == (dict(usage.remaining), dict(usage.member_used))
