@@ -175,7 +175,7 @@ def run(out: Callable[[str], None]) -> None:
         )
     totals = report.totals
     out(f"  total tax {from_minor(int(totals[5] or 0), 'CNY').amount} = sum of the line taxes")
-    paid = {t.order.order_id: t.allocation.paid_minor for t in taxed}
+    paid = {t.order.order_id: t.settled_minor for t in taxed}
     bill = parse_wechat_bill(_bill(paid).encode("utf-8"), name="wechat_demo_20261102.csv")
     expected = expected_from_orders(orders=taxed)
     result = reconcile(orders=expected, bills=[bill])

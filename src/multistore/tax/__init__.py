@@ -45,6 +45,7 @@ from multistore.tax.bills import (
 )
 from multistore.tax.errors import (
     AllocationError,
+    BillCurrencyError,
     BillError,
     InvoiceError,
     RateTableError,
@@ -111,6 +112,7 @@ __all__ = [
     "AllocationError",
     "BatchResult",
     "Bill",
+    "BillCurrencyError",
     "BillError",
     "BillRecord",
     "BillSummary",

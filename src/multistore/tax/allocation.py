@@ -240,7 +240,12 @@ class AllocatedLine:
 
     @property
     def paid_minor(self) -> int:
-        """What the customer paid for the line (minor units)."""
+        """Taxable amount minus platform-funded discounts (minor units).
+
+        This is what the customer paid for tax-inclusive prices; the allocation knows nothing of
+        VAT, so for tax-exclusive prices use :attr:`multistore.tax.TaxedOrder.paid_minor`,
+        which adds the VAT.
+        """
         return self.taxable_minor - self.platform_discount_minor
 
     @property
@@ -289,7 +294,7 @@ class OrderAllocation:
 
     @property
     def paid_minor(self) -> int:
-        """Sum of what the customer paid (minor units)."""
+        """Sum of the lines' :attr:`AllocatedLine.paid_minor` (VAT-exclusive for net prices)."""
         return self._total("paid_minor")
 
     @property

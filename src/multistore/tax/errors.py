@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from multistore.errors import ValidationError
+from multistore.errors import CurrencyMismatchError, ValidationError
 
 __all__ = [
     "AllocationError",
+    "BillCurrencyError",
     "BillError",
     "InvoiceError",
     "RateTableError",
@@ -62,8 +63,9 @@ class BillError(ValidationError):
     """A payment bill cannot be read: missing column, wrong encoding, bad value, wrong totals.
 
     Codes: ``tax.bill.missing_column``, ``tax.bill.encoding``, ``tax.bill.invalid_value``,
-    ``tax.bill.totals_mismatch``, ``tax.bill.no_header``. ``details`` holds ``file``, ``line``
-    (1-based, ``None`` when not tied to a line) and ``field``.
+    ``tax.bill.totals_mismatch``, ``tax.bill.no_header``, ``tax.bill.unreadable``, and
+    ``money.currency_mismatch`` (:class:`BillCurrencyError`). ``details`` holds ``file``,
+    ``line`` (1-based, ``None`` when not tied to a line) and ``field``.
 
     Args:
         message: What is wrong and what to fix.
@@ -94,3 +96,13 @@ class BillError(ValidationError):
         self.file = file
         self.line = line
         self.field = field
+
+
+class BillCurrencyError(BillError, CurrencyMismatchError):
+    """A bill row's currency differs from the bill's (``money.currency_mismatch``).
+
+    Both a :class:`BillError` (it names the file, the line and the field) and a
+    :class:`~multistore.errors.CurrencyMismatchError`. Split the bill by currency.
+    """
+
+    default_code = "money.currency_mismatch"

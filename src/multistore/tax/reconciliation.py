@@ -11,17 +11,22 @@ report says one of:
 * ``missing_payment`` -- order and bill agree but we hold no payment record;
 * ``duplicated`` -- the bill (or our orders) has the key more than once.
 
+A refund we hold without a refund id is paired with one of its order's bill refunds that no entry
+names by id (equal amount first, then by time); payment records are paired the same way.
+
 Bills are checked against their own summary when parsed; the report then sums per platform and
-day (China calendar day of the bill row, else the order's day).
+day (China calendar day of the bill row, times in other zones converted first, else the order's
+day).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import TypeVar
 
 import attrs
 from money.currency import Currency
@@ -29,7 +34,7 @@ from money.money import Money
 
 from multistore import money as msmoney
 from multistore.tax.allocation import _money_prop
-from multistore.tax.bills.model import Bill, BillRecord, RecordKind
+from multistore.tax.bills.model import CHINA_TZ, Bill, BillRecord, RecordKind
 from multistore.tax.refunds import TaxedRefund
 from multistore.tax.vat import TaxedOrder
 
@@ -202,13 +207,22 @@ class ReconciliationReport:
 
 
 Key = tuple[str, str, RecordKind, str]
+T = TypeVar("T", BillRecord, PaymentEntry)
 
 
 def _key(platform: str, order_id: str, kind: RecordKind, refund_id: str) -> Key:
     return (platform, order_id, kind, refund_id if kind is RecordKind.REFUND else "")
 
 
-def reconcile(  # noqa: PLR0912, PLR0915 - one pass per source
+def _china_day(when: datetime) -> date:
+    """The China calendar day of a bill time (naive times are China time already)."""
+    zone = when.tzinfo
+    if zone is None or zone is CHINA_TZ:
+        return when.date()
+    return when.astimezone(CHINA_TZ).date()
+
+
+def reconcile(
     *,
     orders: Sequence[ExpectedEntry],
     bills: Sequence[Bill],
@@ -216,6 +230,12 @@ def reconcile(  # noqa: PLR0912, PLR0915 - one pass per source
     fee_tolerance_minor: int = 0,
 ) -> ReconciliationReport:
     """Match our orders (and payment records) against platform bills.
+
+    Entries, bill rows and payment records are matched by key first. A refund we hold without a
+    refund id then takes one of its order's bill refunds that no entry names by id: one of
+    equal amount first, else the earliest left; several id-less refunds of one order are paired
+    with that order's bill refunds the same way (never reported as duplicates). Payment records
+    follow the bill refund they name, else pair with the entry the same way.
 
     Args:
         orders: What our orders expect, one entry per payment or refund.
@@ -240,119 +260,27 @@ def reconcile(  # noqa: PLR0912, PLR0915 - one pass per source
     for p in payments or ():
         paid.setdefault(_key(p.platform, p.order_id, p.kind, p.refund_id), []).append(p)
     expected: dict[Key, list[ExpectedEntry]] = {}
+    loose: dict[tuple[str, str], list[ExpectedEntry]] = {}
     for e in orders:
-        expected.setdefault(_key(e.platform, e.order_id, e.kind, e.refund_id), []).append(e)
+        if e.kind is RecordKind.REFUND and not e.refund_id:
+            loose.setdefault((e.platform, e.order_id), []).append(e)
+        else:
+            expected.setdefault(_key(e.platform, e.order_id, e.kind, e.refund_id), []).append(e)
 
+    match = _Matcher(cur, three_way=payments is not None, fee_tolerance_minor=fee_tolerance_minor)
     items: list[ReconItem] = []
     for key, entries in expected.items():
-        e = entries[0]
-        recs = billed.pop(key, None)
-        if recs is None and e.kind is RecordKind.REFUND and not e.refund_id:
-            loose = next((k for k in billed if k[:3] == key[:3]), None)
-            recs = billed.pop(loose) if loose else None
-        pays = paid.pop(key, None)
-        order_minor = sum(msmoney.to_minor(x.amount) for x in entries)
-        bill_minor = sum(r.amount_minor for r in recs) if recs else None
-        bill_fee = sum(r.fee_minor for r in recs) if recs else None
-        pay_minor = sum(msmoney.to_minor(p.amount) for p in pays) if pays else None
-        exp_fee = (
-            sum(msmoney.to_minor(x.fee) for x in entries if x.fee is not None)
-            if any(x.fee is not None for x in entries)
-            else None
-        )
-        day = recs[0].occurred_at.date() if recs else e.day
-        why: list[str] = []
-        if len(entries) > 1 or (recs and len(recs) > 1) or (pays and len(pays) > 1):
-            status = MatchStatus.DUPLICATED
-            why.append(
-                f"{e.order_id} appears {len(entries)} time(s) in our orders, "
-                f"{len(recs or [])} time(s) on the bill and {len(pays or [])} time(s) in our "
-                "payment records."
-            )
-        elif recs is None:
-            status = MatchStatus.MISSING_FROM_BILL
-            why.append(f"{e.kind.value} of {e.order_id} is in our orders but not on the bill.")
-        elif bill_minor != order_minor or (pay_minor is not None and pay_minor != order_minor):
-            status = MatchStatus.AMOUNT_MISMATCH
-            paid_note = f", payment records {pay_minor}" if pay_minor is not None else ""
-            why.append(
-                f"amounts differ: orders {order_minor}{paid_note}, bill {bill_minor} "
-                f"(minor units); difference {(bill_minor or 0) - order_minor}."
-            )
-        elif payments is not None and pays is None:
-            status = MatchStatus.MISSING_PAYMENT
-            why.append(f"{e.order_id} is on the bill and in our orders but has no payment record.")
-        elif (
-            exp_fee is not None
-            and bill_fee is not None
-            and abs(bill_fee - exp_fee) > fee_tolerance_minor
-        ):
-            status = MatchStatus.FEE_MISMATCH
-            why.append(f"fee differs: expected {exp_fee}, bill {bill_fee} (minor units).")
-        else:
-            status = MatchStatus.MATCHED
-        items.append(
-            ReconItem(
-                status,
-                e.platform,
-                day,
-                e.order_id,
-                e.kind,
-                key[3],
-                order_minor,
-                pay_minor,
-                bill_minor,
-                exp_fee,
-                bill_fee,
-                cur,
-                tuple(r.source_line for r in recs or ()),
-                tuple(why),
-            )
-        )
+        items.append(match.item(key[3], entries, billed.pop(key, None), paid.pop(key, None)))
+    refund_keys = _refund_keys(billed, paid) if loose else {}
+    for (platform, order_id), entries in loose.items():
+        keys = refund_keys.get((platform, order_id), [])
+        for e, recs, pays in _pair_loose(entries, keys, billed, paid):
+            refund_id = recs[0].refund_id if recs else pays[0].refund_id if pays else ""
+            items.append(match.item(refund_id, [e], recs, pays))
     for key, recs in billed.items():
-        r = recs[0]
-        pays = paid.pop(key, None)
-        note = f"{r.kind.value} of {r.order_id} is on the bill ({r.platform}) but not in our orders"
-        if len(recs) > 1:
-            note += f", {len(recs)} times"
-        items.append(
-            ReconItem(
-                MatchStatus.MISSING_FROM_ORDERS,
-                r.platform,
-                r.occurred_at.date(),
-                r.order_id,
-                r.kind,
-                key[3],
-                None,
-                sum(msmoney.to_minor(p.amount) for p in pays) if pays else None,
-                sum(x.amount_minor for x in recs),
-                None,
-                sum(x.fee_minor for x in recs),
-                cur,
-                tuple(x.source_line for x in recs),
-                (note + ".",),
-            )
-        )
+        items.append(_bill_only(key, recs, paid.pop(key, None), cur))
     for key, pays in paid.items():
-        p = pays[0]
-        items.append(
-            ReconItem(
-                MatchStatus.MISSING_FROM_ORDERS,
-                p.platform,
-                _first_day(orders),
-                p.order_id,
-                p.kind,
-                key[3],
-                None,
-                sum(msmoney.to_minor(x.amount) for x in pays),
-                None,
-                None,
-                None,
-                cur,
-                (),
-                (f"payment record of {p.order_id} matches neither our orders nor the bill.",),
-            )
-        )
+        items.append(_payment_only(key, pays, _first_day(orders), cur))
     items.sort(key=lambda i: (i.platform, i.day, i.order_id, i.kind.value, i.refund_id))
     days = _days(items, cur)
     explanation = [
@@ -367,6 +295,230 @@ def reconcile(  # noqa: PLR0912, PLR0915 - one pass per source
         ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) + "." if items else "Nothing."
     )
     return ReconciliationReport(tuple(items), days, cur, tuple(explanation))
+
+
+@attrs.frozen
+class _Matcher:
+    """Builds the item of one key from its entries, bill rows and payment records."""
+
+    currency: Currency
+    three_way: bool
+    fee_tolerance_minor: int
+
+    def item(
+        self,
+        refund_id: str,
+        entries: Sequence[ExpectedEntry],
+        recs: Sequence[BillRecord] | None,
+        pays: Sequence[PaymentEntry] | None,
+    ) -> ReconItem:
+        e = entries[0]
+        order_minor = sum(msmoney.to_minor(x.amount) for x in entries)
+        bill_minor = sum(r.amount_minor for r in recs) if recs else None
+        bill_fee = sum(r.fee_minor for r in recs) if recs else None
+        pay_minor = sum(msmoney.to_minor(p.amount) for p in pays) if pays else None
+        exp_fee = (
+            sum(msmoney.to_minor(x.fee) for x in entries if x.fee is not None)
+            if any(x.fee is not None for x in entries)
+            else None
+        )
+        status, why = self._status(
+            entries, recs, pays, (order_minor, bill_minor, pay_minor, exp_fee, bill_fee)
+        )
+        return ReconItem(
+            status,
+            e.platform,
+            _china_day(recs[0].occurred_at) if recs else e.day,
+            e.order_id,
+            e.kind,
+            refund_id if e.kind is RecordKind.REFUND else "",
+            order_minor,
+            pay_minor,
+            bill_minor,
+            exp_fee,
+            bill_fee,
+            self.currency,
+            tuple(r.source_line for r in recs or ()),
+            (why,) if why else (),
+        )
+
+    def _status(
+        self,
+        entries: Sequence[ExpectedEntry],
+        recs: Sequence[BillRecord] | None,
+        pays: Sequence[PaymentEntry] | None,
+        figures: tuple[int, int | None, int | None, int | None, int | None],
+    ) -> tuple[MatchStatus, str]:
+        order_minor, bill_minor, pay_minor, exp_fee, bill_fee = figures
+        e = entries[0]
+        if len(entries) > 1 or (recs and len(recs) > 1) or (pays and len(pays) > 1):
+            return MatchStatus.DUPLICATED, (
+                f"{e.order_id} appears {len(entries)} time(s) in our orders, "
+                f"{len(recs or [])} time(s) on the bill and {len(pays or [])} time(s) in our "
+                "payment records."
+            )
+        if recs is None:
+            return MatchStatus.MISSING_FROM_BILL, (
+                f"{e.kind.value} of {e.order_id} is in our orders but not on the bill."
+            )
+        if bill_minor != order_minor or (pay_minor is not None and pay_minor != order_minor):
+            paid_note = f", payment records {pay_minor}" if pay_minor is not None else ""
+            return MatchStatus.AMOUNT_MISMATCH, (
+                f"amounts differ: orders {order_minor}{paid_note}, bill {bill_minor} "
+                f"(minor units); difference {(bill_minor or 0) - order_minor}."
+            )
+        if self.three_way and pays is None:
+            return MatchStatus.MISSING_PAYMENT, (
+                f"{e.order_id} is on the bill and in our orders but has no payment record."
+            )
+        if (
+            exp_fee is not None
+            and bill_fee is not None
+            and abs(bill_fee - exp_fee) > self.fee_tolerance_minor
+        ):
+            return MatchStatus.FEE_MISMATCH, (
+                f"fee differs: expected {exp_fee}, bill {bill_fee} (minor units)."
+            )
+        return MatchStatus.MATCHED, ""
+
+
+def _bill_only(
+    key: Key, recs: list[BillRecord], pays: list[PaymentEntry] | None, cur: Currency
+) -> ReconItem:
+    r = recs[0]
+    note = f"{r.kind.value} of {r.order_id} is on the bill ({r.platform}) but not in our orders"
+    if len(recs) > 1:
+        note += f", {len(recs)} times"
+    return ReconItem(
+        MatchStatus.MISSING_FROM_ORDERS,
+        r.platform,
+        _china_day(r.occurred_at),
+        r.order_id,
+        r.kind,
+        key[3],
+        None,
+        sum(msmoney.to_minor(p.amount) for p in pays) if pays else None,
+        sum(x.amount_minor for x in recs),
+        None,
+        sum(x.fee_minor for x in recs),
+        cur,
+        tuple(x.source_line for x in recs),
+        (note + ".",),
+    )
+
+
+def _payment_only(key: Key, pays: list[PaymentEntry], day: date, cur: Currency) -> ReconItem:
+    p = pays[0]
+    return ReconItem(
+        MatchStatus.MISSING_FROM_ORDERS,
+        p.platform,
+        day,
+        p.order_id,
+        p.kind,
+        key[3],
+        None,
+        sum(msmoney.to_minor(x.amount) for x in pays),
+        None,
+        None,
+        None,
+        cur,
+        (),
+        (f"payment record of {p.order_id} matches neither our orders nor the bill.",),
+    )
+
+
+Pairing = tuple[ExpectedEntry, list[BillRecord] | None, list[PaymentEntry] | None]
+
+
+def _pair_loose(
+    entries: list[ExpectedEntry],
+    keys: list[Key],
+    billed: dict[Key, list[BillRecord]],
+    paid: dict[Key, list[PaymentEntry]],
+) -> list[Pairing]:
+    """Pair the id-less refunds of one order with its bill refunds and payment records.
+
+    Takes what it pairs out of ``billed`` and ``paid`` and puts the rest back. Bill refunds that
+    an entry names by id were taken before (exact keys), so only unnamed ones are left here.
+    """
+    bill_groups = sorted(_take(billed, keys), key=lambda g: min(r.occurred_at for r in g))
+    pay_groups = _take(paid, keys)
+    by_day = sorted(entries, key=lambda x: x.day)
+    to_bill, bills_left = _pair(by_day, bill_groups, lambda g: sum(r.amount_minor for r in g))
+    pairs: list[Pairing] = []
+    for e, recs in zip(by_day, to_bill, strict=True):
+        rid = recs[0].refund_id if recs else ""
+        pays = next((g for g in pay_groups if rid and g[0].refund_id == rid), None)
+        if pays is not None:
+            pay_groups.remove(pays)
+        pairs.append((e, recs, pays))
+    on_bill = {r.refund_id for g in bills_left for r in g}
+    free = [g for g in pay_groups if not g[0].refund_id or g[0].refund_id not in on_bill]
+    unpaid = [i for i, (_, _, pays) in enumerate(pairs) if pays is None]
+    to_pay, _ = _pair(
+        [pairs[i][0] for i in unpaid],
+        free,
+        lambda g: sum(msmoney.to_minor(p.amount) for p in g),
+    )
+    for i, pays in zip(unpaid, to_pay, strict=True):
+        if pays is not None:
+            pay_groups.remove(pays)
+            pairs[i] = (pairs[i][0], pairs[i][1], pays)
+    _put_back(billed, bills_left)
+    _put_back(paid, pay_groups)
+    return pairs
+
+
+def _refund_keys(
+    billed: dict[Key, list[BillRecord]], paid: dict[Key, list[PaymentEntry]]
+) -> dict[tuple[str, str], list[Key]]:
+    """The refund keys of the bill and the payment records by ``(platform, order id)``."""
+    out: dict[tuple[str, str], list[Key]] = {}
+    for k in [*billed, *paid]:
+        if k[2] is RecordKind.REFUND:
+            out.setdefault(k[:2], []).append(k)
+    return out
+
+
+def _take(source: dict[Key, list[T]], keys: list[Key]) -> list[list[T]]:
+    """Take an order's refunds (``keys``) out of ``source``.
+
+    One group per refund id; id-less records each form their own group.
+    """
+    groups: list[list[T]] = []
+    for key in dict.fromkeys(keys):
+        recs = source.pop(key, None)
+        if recs:
+            groups += [[r] for r in recs] if not key[3] else [recs]
+    return groups
+
+
+def _put_back(target: dict[Key, list[T]], groups: list[list[T]]) -> None:
+    for g in groups:
+        first = g[0]
+        key = _key(first.platform, first.order_id, first.kind, first.refund_id)
+        target.setdefault(key, []).extend(g)
+
+
+def _pair(
+    entries: list[ExpectedEntry], groups: list[list[T]], amount: Callable[[list[T]], int]
+) -> tuple[list[list[T] | None], list[list[T]]]:
+    """Give each entry a group: one of equal amount first, then the first left in order.
+
+    Returns the group per entry (``None`` when none is left) and the groups nobody took.
+    """
+    left = list(groups)
+    out: list[list[T] | None] = [None] * len(entries)
+    for i, e in enumerate(entries):
+        want = msmoney.to_minor(e.amount)
+        same = next((g for g in left if amount(g) == want), None)
+        if same is not None:
+            out[i] = same
+            left.remove(same)
+    for i in range(len(entries)):
+        if out[i] is None and left:
+            out[i] = left.pop(0)
+    return out, left
 
 
 def _first_day(orders: Sequence[ExpectedEntry]) -> date:
@@ -402,7 +554,11 @@ def expected_from_orders(
 ) -> tuple[ExpectedEntry, ...]:
     """Derive what the payment platforms should show from taxed orders and refunds.
 
-    The expected amount is what the customer paid (or got back); the expected fee, when
+    The expected amount is what the platform settles to the merchant for the order (or takes
+    back for the refund): the customer's payment plus the platform-funded discounts, VAT
+    included also for tax-exclusive prices (:attr:`TaxedOrder.settled_minor
+    <multistore.tax.TaxedOrder.settled_minor>`). That is WeChat Pay's 应结订单金额 / 退款金额
+    and Alipay's 商家实收, which include platform-funded (充值) coupons. The expected fee, when
     ``fee_rate`` is given (``Decimal("0.006")`` for 0.6%), is that amount times the rate
     rounded half-up to the fen, with the sign of the amount (fees come back on refunds).
 
@@ -426,9 +582,9 @@ def expected_from_orders(
             platform=o.order.platform,
             order_id=o.order.order_id,
             kind=RecordKind.PAYMENT,
-            amount=msmoney.from_minor(o.allocation.paid_minor, o.allocation.currency),
+            amount=msmoney.from_minor(o.settled_minor, o.allocation.currency),
             day=o.order.tax_date,
-            fee=fee(o.allocation.paid_minor, o.allocation.currency),
+            fee=fee(o.settled_minor, o.allocation.currency),
             store_id=o.order.store_id,
         )
         for o in orders
@@ -438,9 +594,9 @@ def expected_from_orders(
             platform=r.order.order.platform,
             order_id=r.order.order.order_id,
             kind=RecordKind.REFUND,
-            amount=msmoney.from_minor(r.paid_minor, r.currency),
+            amount=msmoney.from_minor(r.settled_minor, r.currency),
             day=r.tax_date,
-            fee=fee(r.paid_minor, r.currency),
+            fee=fee(r.settled_minor, r.currency),
             refund_id=r.refund_id,
             store_id=r.order.order.store_id,
         )

@@ -67,7 +67,8 @@ class RefundLine:
         platform_discount_minor: Reversed platform-funded discounts.
         charges_minor: Reversed charges.
         platform_fees_minor: Reversed platform fees.
-        taxable_minor: Reversed taxable sales (``net + tax`` for tax-inclusive prices).
+        taxable_minor: Reversed taxable sales (``net + tax`` for tax-inclusive prices, ``net``
+            for tax-exclusive ones).
         net_minor: Reversed net (excluding VAT).
         tax_minor: Reversed VAT.
         first_unit: 0-based index of the first returned unit (units returned earlier come first).
@@ -89,13 +90,26 @@ class RefundLine:
     first_unit: int = 0
 
     @property
+    def settled_minor(self) -> int:
+        """What the payment platform takes back for this line, VAT included (negative).
+
+        The customer's refund plus the reversed platform-funded discounts: ``net + tax``.
+        """
+        return self.net_minor + self.tax_minor
+
+    @property
     def paid_minor(self) -> int:
-        """What goes back to the customer for this line (negative)."""
-        return self.taxable_minor - self.platform_discount_minor
+        """What goes back to the customer for this line, VAT included (negative).
+
+        ``net + tax - platform-funded discounts``; for tax-exclusive prices the reversed VAT is
+        refunded too, since the customer paid it.
+        """
+        return self.settled_minor - self.platform_discount_minor
 
     net = _money_prop("net_minor", "Reversed net.")
     tax = _money_prop("tax_minor", "Reversed VAT.")
     paid = _money_prop("paid_minor", "Refunded to the customer.")
+    settled = _money_prop("settled_minor", "Taken back by the payment platform.")
     taxable = _money_prop("taxable_minor", "Reversed taxable sales.")
 
 
@@ -125,6 +139,11 @@ class TaxedRefund:
         return sum(line.paid_minor for line in self.lines)
 
     @property
+    def settled_minor(self) -> int:
+        """Total the payment platform takes back, VAT included (negative)."""
+        return sum(line.settled_minor for line in self.lines)
+
+    @property
     def tax_minor(self) -> int:
         """Total reversed VAT (negative)."""
         return sum(line.tax_minor for line in self.lines)
@@ -135,6 +154,7 @@ class TaxedRefund:
         return sum(line.net_minor for line in self.lines)
 
     paid = _money_prop("paid_minor", "Total refunded to the customer.")
+    settled = _money_prop("settled_minor", "Total taken back by the payment platform.")
 
 
 def refund(

@@ -248,8 +248,8 @@ def revenue_breakdown(
                 al.merchant_discount_minor,
                 al.platform_discount_minor,
                 al.charges_minor,
-                al.paid_minor,
-                al.taxable_minor,
+                v.gross_minor - al.platform_discount_minor,
+                v.gross_minor,
                 v.tax_minor,
                 v.net_minor,
                 0,
@@ -261,7 +261,7 @@ def revenue_breakdown(
         key = (period_of(r.tax_date, period), r.order.order.store_id)
         for line in r.lines:
             values = [0] * (nk + 8) + [line.paid_minor, line.tax_minor, line.platform_fees_minor]
-            values[nk + 6] = line.net_minor
+            values[nk + 7] = line.net_minor
             _accumulate(acc, key, values)
     columns = (
         _t("period", "期间 period", "Period of the sale or refund."),
@@ -274,11 +274,11 @@ def revenue_breakdown(
         _m("merchant_discounts", "商家优惠 merchant-funded", "Discounts borne by the merchant."),
         _m("platform_discounts", "平台补贴 platform-funded", "Discounts borne by the platform."),
         _m("shipping", "运费 shipping", "Shipping charges allocated to lines."),
-        _m("paid", "顾客实付 paid", "What customers paid."),
+        _m("paid", "顾客实付 paid", "What customers paid, VAT included."),
         _m(
             "taxable",
             "含税销售额 taxable",
-            "Sales incl. VAT: gross - merchant discounts + shipping.",
+            "Sales incl. VAT: gross - merchant discounts + shipping (+ VAT for net prices).",
         ),
         _m("vat", "税额 VAT", "Output VAT of sales."),
         _m("net_revenue", "不含税收入 net revenue", "Revenue net of VAT and refunds."),
@@ -328,11 +328,12 @@ def platform_income_report(
         a = o.allocation
         fees = sum(al.platform_fees_minor for al in a.lines)
         subsidy = sum(al.platform_discount_minor for al in a.lines)
-        _accumulate(acc, key, (a.taxable_minor, 0, a.taxable_minor, fees, subsidy, 1, 0))
+        gross = o.vat.gross_minor  # VAT included, also for tax-exclusive prices
+        _accumulate(acc, key, (gross, 0, gross, fees, subsidy, 1, 0))
     for r in refunds:
         src = r.order.order
         key = (src.platform, period_of(r.tax_date, period), src.store_id)
-        taxable = sum(line.taxable_minor for line in r.lines)
+        taxable = sum(line.settled_minor for line in r.lines)
         fees = sum(line.platform_fees_minor for line in r.lines)
         subsidy = sum(line.platform_discount_minor for line in r.lines)
         _accumulate(acc, key, (0, taxable, taxable, fees, subsidy, 0, 1))

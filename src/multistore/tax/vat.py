@@ -26,8 +26,9 @@ from operator import add, sub
 
 import attrs
 from money.currency import Currency
+from money.money import Money
 
-from multistore.money import div_round_half_up
+from multistore.money import div_round_half_up, from_minor
 from multistore.tax._fast import TERMS, rate_terms, split_minor
 from multistore.tax.allocation import (
     Adjustment,
@@ -358,6 +359,34 @@ class TaxedOrder:
     def explanation(self) -> tuple[str, ...]:
         """Allocation and VAT explanations."""
         return self.allocation.explanation + self.vat.explanation
+
+    @property
+    def settled_minor(self) -> int:
+        """What the payment platform settles for the order, VAT included (minor units).
+
+        The customer's payment plus the platform-funded discounts: the taxable sales with their
+        VAT (WeChat Pay 应结订单金额, Alipay 商家实收), before the platform's fee.
+        """
+        return self.vat.gross_minor
+
+    @property
+    def paid_minor(self) -> int:
+        """What the customer paid, VAT included (minor units).
+
+        For tax-exclusive prices this adds the VAT, which
+        :attr:`~multistore.tax.allocation.OrderAllocation.paid_minor` (tax-agnostic) leaves out.
+        """
+        return self.vat.gross_minor - self.allocation.platform_discount_minor
+
+    @property
+    def settled(self) -> Money:
+        """What the payment platform settles for the order, VAT included."""
+        return from_minor(self.settled_minor, self.vat.currency)
+
+    @property
+    def paid(self) -> Money:
+        """What the customer paid, VAT included."""
+        return from_minor(self.paid_minor, self.vat.currency)
 
 
 def tax_order(*, order: TaxOrder, rates: RateTable) -> TaxedOrder:

@@ -189,10 +189,10 @@ def test_expected_from_orders(rates: RateTable) -> None:
     back = refund(order=taxed, returns={"pot": 1}, refund_id="R1", tax_date=date(2026, 11, 3))
     entries = expected_from_orders(orders=[taxed], refunds=[back], fee_rate=Decimal("0.006"))
     pay, ref = entries
-    assert (RecordKind.PAYMENT, taxed.allocation.paid_minor) == (
+    assert (RecordKind.PAYMENT, taxed.settled_minor) == (
         pay.kind,
         int(pay.amount.amount * 100),
     )
     assert pay.fee is not None
-    assert int(pay.fee.amount * 100) == (taxed.allocation.paid_minor * 6 + 500) // 1000
-    assert ("R1", back.paid_minor) == (ref.refund_id, int(ref.amount.amount * 100))
+    assert int(pay.fee.amount * 100) == (taxed.settled_minor * 6 + 500) // 1000
+    assert ("R1", back.settled_minor) == (ref.refund_id, int(ref.amount.amount * 100))

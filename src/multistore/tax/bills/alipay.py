@@ -45,6 +45,7 @@ from multistore.tax.bills.model import (
     read_text,
     required_text,
     short_row,
+    split_lines,
     split_row,
     to_minor_exact,
 )
@@ -102,7 +103,8 @@ def parse_alipay_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
     """Parse an Alipay business-detail bill.
 
     Args:
-        source: The bill's bytes (GBK) or text, or a ``pathlib.Path``.
+        source: The bill's bytes (GBK) or text, or a ``pathlib.Path``; the downloaded zip
+            (its ``*_业务明细.csv`` is read) or gzip bytes are unpacked first.
         name: File name to use in errors.
         currency: The bill's currency (Alipay bills are in CNY).
         encodings: Encodings tried in order; GBK bytes never decode as UTF-8, so the default
@@ -119,7 +121,7 @@ def parse_alipay_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
     """
     text, file = read_text(source, name, encodings)
     cur = msmoney.currency(currency)
-    lines = text.splitlines()
+    lines = split_lines(text)
     meta: dict[str, str] = {}
     header_at: int | None = None
     for i, ln in enumerate(lines):
@@ -147,6 +149,14 @@ def parse_alipay_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
             line=(header_at or 0) + 1,
         )
     header = [_norm(h) for h in split_row(lines[header_at])]
+    if "账务流水号" in header:
+        raise BillError(
+            "this is the account-detail bill (账务明细); export the business-detail bill "
+            "(业务明细) instead",
+            code="tax.bill.no_header",
+            file=file,
+            line=header_at + 1,
+        )
     idx = header_index(header, _REQUIRED, file, header_at + 1)
     records: list[BillRecord] = []
     skipped: list[tuple[int, str]] = []

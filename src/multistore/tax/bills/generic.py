@@ -41,11 +41,12 @@ from multistore.tax.bills.model import (
     parse_time,
     read_text,
     required_text,
+    split_lines,
     split_row,
     to_minor_exact,
     to_minor_rounded,
 )
-from multistore.tax.errors import BillError
+from multistore.tax.errors import BillCurrencyError, BillError
 
 __all__ = ["GenericBillMapping", "load_bill_mapping", "parse_generic_bill"]
 
@@ -145,7 +146,7 @@ def parse_generic_bill(
     """Parse a CSV statement described by ``mapping``.
 
     Args:
-        source: Bytes, text, or a ``pathlib.Path``.
+        source: Bytes, text, or a ``pathlib.Path``; gzip or zip bytes are unpacked first.
         mapping: The column mapping.
         name: File name for errors.
 
@@ -158,7 +159,7 @@ def parse_generic_bill(
     text, file = read_text(source, name, mapping.encoding)
     cur = msmoney.currency(mapping.currency)
     cols = mapping.columns
-    lines = text.splitlines()
+    lines = split_lines(text)
     header_at = next(
         (
             i
@@ -229,9 +230,8 @@ def parse_generic_bill(
         if "currency" in cols and get("currency"):
             row_cur = msmoney.currency(get("currency"))
             if row_cur is not cur:
-                raise BillError(
+                raise BillCurrencyError(
                     f"currency {row_cur.value} in a {cur.value} statement",
-                    code="money.currency_mismatch",
                     file=file,
                     line=lineno,
                     field=cols["currency"],

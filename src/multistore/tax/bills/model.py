@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import os
+import re
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -159,9 +163,107 @@ def decode(data: bytes | str, encodings: Sequence[str], file: str) -> str:
 
 
 def read_text(source: BillSource, name: str | None, encodings: Sequence[str]) -> tuple[str, str]:
-    """Read (:func:`read_source`) and decode (:func:`decode`): the text and the display name."""
+    """Read (:func:`read_source`), unpack (:func:`unpack`) and decode (:func:`decode`).
+
+    Returns the text and the display name (``archive/member`` for a bill read from a zip).
+    """
     raw, file = read_source(source, name)
+    raw, file = unpack(raw, file)
     return decode(raw, encodings, file), file
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_DETAIL = "业务明细"
+_SUMMARY_FILE = "汇总"
+
+
+def unpack(data: bytes | str, file: str) -> tuple[bytes | str, str]:
+    """Unpack a gzip file (WeChat Pay ``tar_type=GZIP``) or pick the bill out of a zip.
+
+    Archives are recognised by their magic bytes, whatever the file is called. In a zip (the
+    Alipay bill download holds the ``*_业务明细.csv`` detail file and a ``*_业务明细(汇总).csv``
+    summary) the detail file is the one whose name contains 业务明细 but not 汇总; an archive
+    with a single file gives that file. Anything else is returned unchanged.
+
+    Raises:
+        BillError: ``tax.bill.unreadable`` for a damaged archive; ``tax.bill.no_header`` when
+            the archive holds no bill or several candidates (the message lists the files).
+    """
+    if isinstance(data, str):
+        return data, file
+    if data.startswith(_GZIP_MAGIC):
+        try:
+            return gzip.decompress(data), file
+        except (OSError, EOFError, zlib.error) as exc:
+            raise BillError(
+                f"the gzip archive is damaged ({exc}); download the bill again",
+                code="tax.bill.unreadable",
+                file=file,
+            ) from None
+    if data.startswith(_ZIP_MAGIC):
+        return _from_zip(data, file)
+    return data, file
+
+
+def _from_zip(data: bytes, file: str) -> tuple[bytes, str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {_member_name(i): i for i in archive.infolist() if not i.is_dir()}
+            chosen = _pick_member(list(members), file)
+            return archive.read(members[chosen]), f"{file}/{chosen}"
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
+        raise BillError(
+            f"the zip archive is damaged ({exc}); download the bill again",
+            code="tax.bill.unreadable",
+            file=file,
+        ) from None
+    except (RuntimeError, NotImplementedError) as exc:  # encrypted, unknown compression
+        raise BillError(
+            f"the zip archive cannot be opened ({exc}); extract the bill and pass the CSV",
+            code="tax.bill.unreadable",
+            file=file,
+        ) from None
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name; names without the UTF-8 flag are GBK in Chinese zips."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _pick_member(names: list[str], file: str) -> str:
+    detail = [n for n in names if _DETAIL in n and _SUMMARY_FILE not in n]
+    if len(detail) == 1:
+        return detail[0]
+    if not detail and len(names) == 1 and _SUMMARY_FILE not in names[0]:
+        return names[0]
+    listing = ", ".join(names) if names else "nothing"
+    problem = (
+        f"the zip archive holds several detail files ({listing}); extract the one to parse"
+        if detail
+        else f"the zip archive holds no bill detail file (*{_DETAIL}.csv), only: {listing}"
+    )
+    raise BillError(problem, code="tax.bill.no_header", file=file, details={"members": names})
+
+
+def split_lines(text: str) -> list[str]:
+    r"""Split a bill's text into lines on ``\r\n``, ``\n`` or ``\r`` only.
+
+    Unlike :meth:`str.splitlines`, separators such as U+2028, U+0085 or form feed that a value
+    may contain (a product name pasted from a web page) do not end the line.
+    """
+    lines = _NEWLINE.split(text)
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+_NEWLINE = re.compile(r"\r\n|\n|\r")
 
 
 def invalid_value(message: str, *, file: str, line: int, field: str | None = None) -> BillError:
@@ -173,6 +275,16 @@ def short_row(found: int, expected: int, *, file: str, line: int) -> BillError:
     """The error for a row with fewer fields than the header."""
     return invalid_value(
         f"the row has {found} fields but the header has {expected}", file=file, line=line
+    )
+
+
+def long_row(found: int, expected: int, *, file: str, line: int) -> BillError:
+    """The error for a row with more fields than the header (a value holds the separator)."""
+    return invalid_value(
+        f"the row has {found} fields but the header has {expected}; a value contains the field "
+        "separator and cannot be told apart, fix that value in the file",
+        file=file,
+        line=line,
     )
 
 

@@ -24,7 +24,6 @@ from decimal import Decimal
 from money.currency import Currency
 
 from multistore import money as msmoney
-from multistore.errors import CurrencyMismatchError
 from multistore.tax.bills.model import (
     ZERO,
     Bill,
@@ -39,15 +38,17 @@ from multistore.tax.bills.model import (
     currency_of,
     decimal_value,
     header_index,
+    long_row,
     parse_time,
     read_text,
     required_text,
     short_row,
+    split_lines,
     split_row,
     to_minor_exact,
     to_minor_rounded,
 )
-from multistore.tax.errors import BillError
+from multistore.tax.errors import BillCurrencyError, BillError
 
 __all__ = ["WECHAT_COLUMNS", "WECHAT_SUMMARY", "parse_wechat_bill"]
 
@@ -120,7 +121,8 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
     """Parse a WeChat Pay trade bill.
 
     Args:
-        source: The bill's bytes (UTF-8, optional BOM) or text, or a ``pathlib.Path``.
+        source: The bill's bytes (UTF-8, optional BOM) or text, or a ``pathlib.Path``; gzip
+            (``tar_type=GZIP``) or zip bytes are unpacked first.
         name: File name to use in errors (defaults to the path or ``<bill>``).
         currency: Currency when the bill has no 货币种类 column.
         check_summary: Check the summary section against the rows (and require it).
@@ -132,10 +134,11 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
     Raises:
         BillError: ``tax.bill.encoding``, ``tax.bill.no_header``, ``tax.bill.missing_column``,
             ``tax.bill.invalid_value``, ``tax.bill.totals_mismatch`` (file, line and field named).
-        CurrencyMismatchError: rows in different currencies.
+        BillCurrencyError: rows in different currencies (``money.currency_mismatch``; a
+            ``BillError`` and a ``CurrencyMismatchError``).
     """
     text, file = read_text(source, name, ["utf-8"])
-    lines = text.splitlines()
+    lines = split_lines(text)
     default_cur = msmoney.currency(currency)
     header_at = next(
         (i for i, ln in enumerate(lines) if "交易时间" in ln and "商户订单号" in ln), None
@@ -164,12 +167,14 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
         i += 1
         if not ln.strip():
             continue
-        cells = split_row(ln)
+        cells = split_wechat_row(ln, len(header))
         if clean(cells[0]).startswith("总交易单数"):
             summary = _summary(cells, lines, i, file)
             break
         if len(cells) < len(header):
             raise short_row(len(cells), len(header), file=file, line=lineno)
+        if len(cells) > len(header):
+            raise long_row(len(cells), len(header), file=file, line=lineno)
         rows += 1
 
         def get(col: str, cells: list[str] = cells) -> str:
@@ -189,10 +194,11 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
         if cur is None:
             cur = row_cur
         elif row_cur is not cur:
-            raise CurrencyMismatchError(
-                f"{file}, line {lineno}, field '货币种类': {row_cur.value} in a {cur.value} bill; "
-                "split the bill by currency",
-                details={"file": file, "line": lineno, "field": "货币种类"},
+            raise BillCurrencyError(
+                f"{row_cur.value} in a {cur.value} bill; split the bill by currency",
+                file=file,
+                line=lineno,
+                field="货币种类",
             )
         settle = amount("应结订单金额")
         for col in (
@@ -223,7 +229,8 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
                 )
             kind = RecordKind.REFUND
             value = -abs(amount("退款金额"))
-            when_col = "退款成功时间" if get("退款成功时间") else "交易时间"
+            # 交易时间 is the payment's time; a refund still processing has no 退款成功时间
+            when_col = next((c for c in ("退款成功时间", "退款申请时间") if get(c)), "交易时间")
         else:
             skipped.append((lineno, f"status {status or '(blank)'} is neither SUCCESS nor REFUND"))
             continue
@@ -275,11 +282,30 @@ def parse_wechat_bill(  # noqa: PLR0912, PLR0915 - one pass over the file
     )
 
 
+def split_wechat_row(text: str, width: int) -> list[str]:
+    """Split one WeChat Pay bill line into its values.
+
+    WeChat Pay does not quote values; it puts a backtick before each, so a comma inside a value
+    (商品名称 ``牛奶,2盒``, JSON in 商户数据包) is told apart from the separators (a comma
+    followed by a backtick). Lines that do not start with a backtick (headers, hand-made files)
+    are read as CSV, and so is a backticked line whose split on the separators does not give
+    ``width`` values while the CSV split does.
+    """
+    body = text.strip()
+    if body.startswith("`"):
+        parts = body[1:].split(",`")
+        if len(parts) == width:
+            return parts
+        cells = split_row(text)
+        return cells if len(cells) == width else parts
+    return split_row(text)
+
+
 def _summary(head: list[str], lines: list[str], start: int, file: str) -> BillSummary:
     names = [_ALIASES.get(clean(c), clean(c)) for c in head]
     for j in range(start, len(lines)):
         if lines[j].strip():
-            cells = split_row(lines[j])
+            cells = split_wechat_row(lines[j], len(names))
             values = {
                 n: decimal_value(c, file=file, line=j + 1, field=n, blank=ZERO)
                 for n, c in zip(names, cells, strict=False)
