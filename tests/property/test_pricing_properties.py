@@ -11,9 +11,12 @@ from money.money import Money
 
 from multistore.money import from_minor, to_minor
 from multistore.pricing import (
+    Adjustment,
     Cart,
     CartLine,
     PricedCart,
+    PricedLine,
+    PricedShipping,
     PricingContext,
     load_policy,
     load_promotions,
@@ -246,3 +249,37 @@ def test_best_combination_equals_brute_force_under_any_policy(case, policy):
     check_invariants(fast, cart)
     assert fast.total == slow.total
     assert sorted(fast.applied_ids) == sorted(slow.applied_ids)
+
+
+@SETTINGS
+@given(scenario())
+def test_lazy_result_amounts_equal_eager_money(case):
+    """Lines and fees keep minor units and build Money on access: same values as eager ones."""
+    cart, promos, ctx = case
+    priced = price_cart(cart=cart, promotions=promos, context=ctx)
+    saved: dict[str, int] = {}
+    for pl, ln in zip(priced.lines, cart.lines, strict=True):
+        assert from_minor(to_minor(ln.unit_price) * ln.quantity, "CNY") == pl.list_amount
+        assert str(pl.list_amount.amount) == str(from_minor(to_minor(pl.list_amount), "CNY").amount)
+        eager = PricedLine(
+            pl.line_id,
+            pl.sku,
+            pl.store_id,
+            pl.quantity,
+            pl.list_amount,
+            tuple(Adjustment(a.promotion_id, a.name, a.lane, a.amount) for a in pl.adjustments),
+            pl.final_amount,
+        )
+        assert eager == pl
+        assert hash(eager) == hash(pl)
+        assert repr(eager) == repr(pl)
+        for a in pl.adjustments:
+            saved[a.promotion_id] = saved.get(a.promotion_id, 0) + to_minor(a.amount)
+    for s in priced.shipping:
+        assert cart.shipping_fees[s.store_id] == s.fee
+        eager_fee = PricedShipping(s.store_id, s.fee, s.adjustments, s.final_amount)
+        assert eager_fee == s
+        assert repr(eager_fee) == repr(s)
+        for a in s.adjustments:
+            saved[a.promotion_id] = saved.get(a.promotion_id, 0) + to_minor(a.amount)
+    assert {a.promotion_id: to_minor(a.amount) for a in priced.applied} == saved

@@ -180,8 +180,9 @@ class PricingContext:
                 "datetime(2026, 11, 11, tzinfo=timezone.utc)",
                 code="pricing.invalid_context",
             )
-        if isinstance(self.points_available, bool) or self.points_available < 0:
+        points = self.points_available
+        if isinstance(points, bool) or not isinstance(points, int) or points < 0:
             raise InvalidCartError(
-                "context.points_available must be a non-negative int",
+                f"context.points_available must be a non-negative int, got {points!r}",
                 code="pricing.invalid_context",
             )

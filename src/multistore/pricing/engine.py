@@ -16,7 +16,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -24,7 +24,7 @@ from money.currency import Currency
 from money.money import Money
 
 from multistore.money import currency as to_currency
-from multistore.money import from_minor, minor_maker, to_minor
+from multistore.money import from_minor, minor_maker
 from multistore.pricing.best import Selection, brute_force, conflicts, is_optional, search
 from multistore.pricing.cart import Cart, PricingContext
 from multistore.pricing.conditions import check_eligibility
@@ -35,8 +35,30 @@ from multistore.pricing.errors import (
     UnknownCouponCodeError,
 )
 from multistore.pricing.explain import format_minor, lane_title
-from multistore.pricing.lanes import Candidate, Miss, Prepared, State, initial_parts, prepare
-from multistore.pricing.promotions import Coupon, Promotion, PromotionBase, load_promotions
+from multistore.pricing.lanes import (
+    Candidate,
+    Miss,
+    Part,
+    Prepared,
+    State,
+    initial_parts,
+    parts_of,
+    prepare,
+)
+from multistore.pricing.promotions import (
+    Coupon,
+    Promotion,
+    PromotionBase,
+    duplicate_code_errors,
+    load_promotions,
+)
+from multistore.pricing.results import (
+    Adjustment,
+    PricedLine,
+    PricedShipping,
+    priced_line,
+    priced_shipping,
+)
 from multistore.pricing.stacking import DEFAULT_POLICY, StackingPolicy, load_policy
 
 __all__ = [
@@ -49,56 +71,6 @@ __all__ = [
     "PricedShipping",
     "price_cart",
 ]
-
-
-@attrs.frozen
-class Adjustment:
-    """One discount on one line (or one store's shipping).
-
-    Attributes:
-        promotion_id: The promotion that gave it.
-        name: The promotion's display name.
-        lane: The lane it was applied in.
-        amount: The discount (positive).
-    """
-
-    promotion_id: str
-    name: str
-    lane: str
-    amount: Money
-
-
-@attrs.frozen
-class PricedLine:
-    """A priced cart line: list amount, every adjustment, final amount.
-
-    Attributes:
-        line_id: The cart line id.
-        sku: The product.
-        store_id: The selling store.
-        quantity: Units.
-        list_amount: Unit price times quantity.
-        adjustments: Discounts in the order they were applied.
-        final_amount: ``list_amount`` minus every adjustment (never negative).
-    """
-
-    line_id: str
-    sku: str
-    store_id: str
-    quantity: int
-    list_amount: Money
-    adjustments: tuple[Adjustment, ...]
-    final_amount: Money
-
-
-@attrs.frozen
-class PricedShipping:
-    """One store's shipping fee with its discounts."""
-
-    store_id: str
-    fee: Money
-    adjustments: tuple[Adjustment, ...]
-    final_amount: Money
 
 
 @attrs.frozen
@@ -204,6 +176,13 @@ class PricedCart:
 
 def _check_codes(promotions: Sequence[Promotion], context: PricingContext) -> None:
     coupons = [p for p in promotions if isinstance(p, Coupon)]
+    codes = [code for c in coupons for code in c.codes]
+    if len(set(codes)) < len(codes) and (dupes := duplicate_code_errors(promotions)):
+        raise PromotionValidationError(
+            f"{dupes[0]['problem']}; give every coupon code to one promotion only",
+            code="promotion.duplicate_code",
+            details={"errors": dupes},
+        )
     for code in context.coupon_codes:
         matches = [c for c in coupons if code in c.codes]
         if not matches:
@@ -311,15 +290,64 @@ def _shortfall_text(miss: Miss, prep: Prepared) -> str:
     return f"{format_minor(miss.shortfall, prep.cart.currency)} more"
 
 
+def _at_lane_entry(
+    c: Candidate,
+    policy: StackingPolicy,
+    prep: Prepared,
+    final: State,
+    entries: dict[str, State],
+) -> tuple[list[Part], list[Miss]]:
+    """What ``c`` would save on the amounts entering its lane in the chosen selection.
+
+    On list prices when its lane checks thresholds on them (``before``) or comes first;
+    otherwise on the amounts the earlier lanes left, rebuilt from the final effects (memoised
+    per lane in ``entries``).
+    """
+    names: list[str] = [lane.name for lane in policy.lanes]
+    j = names.index(c.lane)
+    if j == 0 or policy.lanes[j].threshold_base == "before":
+        return initial_parts(c, prep)
+    state = entries.get(c.lane)
+    if state is None:
+        earlier = set(names[:j])
+        amounts = list(prep.list_amounts)
+        shipping = dict(prep.shipping)
+        points = prep.context.points_available
+        for e in final.effects:
+            if e.candidate.lane in earlier:
+                for i, amount in e.lines.items():
+                    amounts[i] -= amount
+                for store, amount in e.shipping.items():
+                    shipping[store] -= amount
+                points -= e.points
+        state = entries[c.lane] = State(amounts, shipping, None, points, [], [])
+    misses: list[Miss] = []
+    return parts_of(c, state, state.amounts, prep, misses), misses
+
+
 def _not_chosen_reason(
-    c: Candidate, chosen: Sequence[Candidate], prep: Prepared
-) -> tuple[str, str]:
-    parts, misses = initial_parts(c, prep)
+    c: Candidate,
+    *,
+    chosen: Sequence[Candidate],
+    policy: StackingPolicy,
+    prep: Prepared,
+    final: State,
+    entries: dict[str, State],
+) -> tuple[str, str, list[Miss]]:
+    """Why ``c`` is not in the chosen selection: code, sentence and its threshold misses.
+
+    A threshold is checked on what enters ``c``'s lane in the chosen selection (see
+    :func:`_at_lane_entry`) when nothing chosen excludes ``c``; otherwise on list prices, as
+    the amounts entering its lane came from promotions it cannot join.
+    """
+    blockers = [s for s in chosen if conflicts(c, s)]
+    parts, misses = (
+        initial_parts(c, prep) if blockers else _at_lane_entry(c, policy, prep, final, entries)
+    )
     need = [m for m in misses if m.code == "threshold_not_met"]
     if need and not parts:
         label = need[0].label or c.promo.label()
-        return "threshold_not_met", f"{label} needs {_shortfall_text(need[0], prep)}"
-    blockers = [s for s in chosen if conflicts(c, s)]
+        return "threshold_not_met", f"{label} needs {_shortfall_text(need[0], prep)}", need
     if blockers:
         b = blockers[0]
         what = "coupon" if isinstance(b.promo, Coupon) else "promotion"
@@ -330,10 +358,10 @@ def _not_chosen_reason(
             why = f"exclusive group {c.promo.exclusive_group!r}"
         else:
             why = "they do not combine"
-        return "excluded", f"excluded by {what} {b.promo.label()} ({b.promo.id}; {why})"
+        return "excluded", f"excluded by {what} {b.promo.label()} ({b.promo.id}; {why})", []
     if is_optional(c):
-        return "not_best", "the best combination saves more without it"
-    return "not_best", "not part of the best combination"
+        return "not_best", "the best combination saves more without it", []
+    return "not_best", "not part of the best combination", []
 
 
 def _miss_reason(miss: Miss, prep: Prepared) -> tuple[str, str]:
@@ -368,25 +396,22 @@ def _misses_by_promotion(misses: Sequence[Miss]) -> dict[str, list[Miss]]:
 def _sum_effects(
     state: State,
     prep: Prepared,
-    monies: dict[int, Money],
-    make: Callable[[int], Money],
     *,
-    line_adj: list[list[Adjustment]],
-    ship_adj: dict[str, list[Adjustment]],
+    line_adj: list[list[Any]],
+    ship_adj: dict[str, list[Any]],
     labels: dict[str, str],
 ) -> tuple[list[Candidate], dict[str, int], dict[str, dict[str, None]], dict[str, int]]:
     """Append every effect's adjustments to its lines and fees; sum it per promotion.
 
-    Returns the promotions in application order with their totals, units (insertion-ordered)
-    and points. ``monies`` memoises ``make`` by amount; ``labels`` the promotions' labels.
+    Adjustments are appended as flat records ``promotion_id, name, lane, minor units`` (see
+    :mod:`multistore.pricing.results`). Returns the promotions in application order with
+    their totals, units (insertion-ordered) and points; ``labels`` memoises their labels.
     """
     totals: dict[str, int] = {}
     units: dict[str, dict[str, None]] = {}  # insertion-ordered sets
     points: dict[str, int] = {}
     order: list[Candidate] = []
     line_ids = prep.line_ids
-    get_money = monies.get
-    adjust = Adjustment
     for e in state.effects:
         c = e.candidate
         pid, lane = c.promo.id, c.lane
@@ -395,15 +420,9 @@ def _sum_effects(
             name = labels[pid] = c.promo.label()
         # One adjustment per line (the order across lines is moot) and per shipping fee.
         for i, amount in e.lines.items():
-            m = get_money(amount)
-            if m is None:
-                m = monies[amount] = make(amount)
-            line_adj[i].append(adjust(pid, name, lane, m))
+            line_adj[i] += (pid, name, lane, amount)
         for store, amount in e.shipping.items():
-            m = get_money(amount)
-            if m is None:
-                m = monies[amount] = make(amount)
-            ship_adj[store].append(adjust(pid, name, lane, m))
+            ship_adj[store] += (pid, name, lane, amount)
         if pid not in totals:
             order.append(c)
             totals[pid] = e.total
@@ -443,11 +462,11 @@ def _build(
             m = monies[n] = make(n)
         return m
 
-    line_adj: list[list[Adjustment]] = [[] for _ in cart.lines]
-    ship_adj: dict[str, list[Adjustment]] = {s: [] for s in prep.shipping}
+    line_adj: list[list[Any]] = [[] for _ in cart.lines]
+    ship_adj: dict[str, list[Any]] = {s: [] for s in prep.shipping}
     labels: dict[str, str] = {}
     order, totals, units, points = _sum_effects(
-        state, prep, monies, make, line_adj=line_adj, ship_adj=ship_adj, labels=labels
+        state, prep, line_adj=line_adj, ship_adj=ship_adj, labels=labels
     )
     applied = tuple(
         AppliedPromotion(
@@ -464,12 +483,24 @@ def _build(
     chosen_ids = {c.promo.id for c in sel.chosen}
     own_misses = _misses_by_promotion(state.misses)
     not_applied = list(rejected)
+    hint_misses: Sequence[Miss] = state.misses
+    entries: dict[str, State] = {}
     for c in candidates:
         pid = c.promo.id
         if pid in totals:
             continue
         if pid not in chosen_ids:
-            code, reason = _not_chosen_reason(c, sel.chosen, prep)
+            code, reason, need = _not_chosen_reason(
+                c,
+                chosen=sel.chosen,
+                policy=policy,
+                prep=prep,
+                final=state,
+                entries=entries,
+            )
+            if need and is_optional(c):
+                # A presented coupon short of its minimum spend gets a 凑单 hint too.
+                hint_misses = [*hint_misses, *need]
         else:
             own = own_misses.get(pid, [])
             code, reason = (
@@ -478,25 +509,26 @@ def _build(
                 else ("no_saving", "saves nothing on these prices")
             )
         not_applied.append(NotApplied(pid, _label(labels, c.promo), code, reason))
-    hints = _hints(prep, policy, state.misses)
+    hints = _hints(prep, policy, hint_misses)
     list_amounts, amounts = prep.list_amounts, state.amounts
-    priced = PricedLine
+    # Amounts stay in minor units: the results build Money when they are read.
     lines = tuple(
         [
-            priced(
+            priced_line(
                 line.line_id,
                 line.sku,
                 line.store_id,
                 line.quantity,
-                as_money(list_amounts[i]),
+                list_amounts[i],
                 tuple(line_adj[i]),
-                as_money(amounts[i]),
+                amounts[i],
+                cur,
             )
             for i, line in enumerate(cart.lines)
         ]
     )
     shipping = tuple(
-        PricedShipping(s, as_money(fee), tuple(ship_adj[s]), as_money(state.shipping[s]))
+        priced_shipping(s, fee, tuple(ship_adj[s]), state.shipping[s], cur)
         for s, fee in prep.shipping.items()
     )
     goods = sum(state.amounts)
@@ -506,6 +538,7 @@ def _build(
     explanation = _explain(
         cur,
         applied=applied,
+        totals=totals,
         not_applied=not_applied,
         hints=hints,
         subtotal=subtotal,
@@ -555,6 +588,7 @@ def _explain(
     cur: Currency,
     *,
     applied: Sequence[AppliedPromotion],
+    totals: Mapping[str, int],
     not_applied: Sequence[NotApplied],
     hints: Sequence[Hint],
     subtotal: int,
@@ -574,7 +608,7 @@ def _explain(
         extra += f" using {a.points_used} points" if a.points_used else ""
         out.append(
             f"Applied {a.name} ({a.promotion_id}) in the {lane_title(a.lane)}{extra}: "
-            f"-{format_minor(to_minor(a.amount), cur)}."
+            f"-{format_minor(totals[a.promotion_id], cur)}."
         )
     out.extend(f"Not applied {n.name} ({n.promotion_id}): {n.reason}." for n in not_applied)
     out.extend(h.message for h in hints)
@@ -618,6 +652,8 @@ def price_cart(
             currency differs from the cart's.
         UnknownCouponCodeError: ``promotion.unknown_coupon_code`` for a code no coupon has.
         CouponSpentError: ``promotion.coupon_spent`` for a coupon with no redemptions left.
+        PromotionValidationError: ``promotion.duplicate_id`` for two promotions with one id,
+            ``promotion.duplicate_code`` for a coupon code used by two coupons.
     """
     stacking = DEFAULT_POLICY if policy is None else load_policy(policy)
     promos: list[Promotion] = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from money.currency import Currency
 
 from multistore.money import minor_per_major
@@ -22,8 +20,10 @@ def format_minor(amount: int, currency: Currency) -> str:
     """
     scale = minor_per_major(currency)
     places = len(str(scale)) - 1
-    value = Decimal(amount).scaleb(-places) if places else Decimal(amount)
-    text = f"{value:,.{places}f}"
+    # Integer arithmetic, same text as formatting the exact Decimal: ``f"{value:,.2f}"``.
+    whole, part = divmod(-amount if amount < 0 else amount, scale)
+    sign = "-" if amount < 0 else ""
+    text = f"{sign}{whole:,}.{part:0{places}d}" if places else f"{sign}{whole:,}"
     symbol = _SYMBOLS.get(currency.value)
     return f"{symbol}{text}" if symbol else f"{text} {currency.value}"
 

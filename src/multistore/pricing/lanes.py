@@ -124,6 +124,8 @@ class Prepared:
     """Promotion amounts in minor units by promotion id (see :func:`_minor`)."""
     initial: dict[str, tuple[list[Part], list[Miss]]] = attrs.field(factory=dict, eq=False)
     """Memo of :func:`initial_parts` by promotion id (ids are unique within one call)."""
+    list_state: list[State] = attrs.field(factory=list, eq=False)
+    """The read-only state :func:`initial_parts` evaluates on, built once (empty until then)."""
     sums: dict[int, tuple[tuple[int, ...], dict[int, tuple[Sequence[int], list[int], int]]]] = (
         attrs.field(factory=dict, eq=False)
     )
@@ -140,12 +142,14 @@ def prepare(*, cart: Cart, context: PricingContext, cap: DiscountCap | None) -> 
     list_amounts = tuple(
         [int(line.unit_price.amount.scaleb(places)) * line.quantity for line in lines]
     )
+    # A floor above the list amount is the list amount: such a line has no room to discount
+    # (and no negative room to take from the others' in the search's bounds).
     floors = tuple(
         [
-            int(line.floor_price.amount.scaleb(places)) * line.quantity
+            min(int(line.floor_price.amount.scaleb(places)) * line.quantity, amount)
             if line.floor_price is not None
             else 0
-            for line in lines
+            for line, amount in zip(lines, list_amounts, strict=True)
         ]
     )
     total = sum(list_amounts)
@@ -365,16 +369,7 @@ def _item_parts(c: Candidate, amounts: Sequence[int], prep: Prepared) -> list[Pa
     p = c.promo
     savings: dict[int, int] = {}
     if p.type == "flash_sale":
-        allowance = flash_sale_allowance(p, prep.context)
-        price = _m(p.price, prep.scale)
-        for i in c.lines:
-            if allowance <= 0:
-                break
-            k = min(prep.qty[i], allowance)
-            s = _unit_price_saving(amounts[i], prep.qty[i], price, k)
-            if s > 0:
-                savings[i] = s
-                allowance -= k
+        savings = _flash_savings(c, amounts, prep)
     elif p.type == "buy_x_get_y":
         total_units = sum(prep.qty[i] for i in c.lines)
         free = (total_units // (p.buy + p.get)) * p.get
@@ -620,11 +615,8 @@ def _order_parts(
             misses.append(miss)
         if total > 0:
             parts.append(Part(key, min(total, cur), idx, now))
-    if len(parts) > 1 and c.promo.type == "coupon":
-        # One redemption per order: a store-level coupon goes to the store it saves most in
-        # (ties: the smallest store id).
-        top = max(part.total for part in parts)
-        parts = [min((part for part in parts if part.total == top), key=lambda part: part.key)]
+    # A store-level coupon keeps one part per store: it is redeemed once, in the store chosen
+    # when it is applied (see ``_coupon_store``).
     return parts
 
 
@@ -632,13 +624,28 @@ def _points_parts(c: Candidate, amounts: Sequence[int], prep: Prepared, state: S
     p = c.promo
     assert isinstance(p, PointsRedemption)
     now, cur = _amounts_of(prep, amounts, c.lines)
-    by_points = state.points_left * prep.scale // p.points_per_unit
     num, den = _ratio(p.max_percent)
     by_share = cur * num // den  # int(Fraction(cur) * max_percent / 100) for cur >= 0
-    total = min(by_points, by_share)
+    total = points_fit(by_share, state.points_left, p.points_per_unit, prep.scale)[1]
     if total <= 0:
         return []
     return [Part("*", total, c.lines, now)]
+
+
+def points_fit(allowed: int, points_left: int, points_per_unit: int, scale: int) -> tuple[int, int]:
+    """The points to redeem for at most ``allowed`` minor units, and the saving they give.
+
+    ``n`` points are worth ``n * scale / points_per_unit`` minor units, floored to the minor
+    unit. The saving is the largest such value that fits ``allowed`` with at most
+    ``points_left`` points; the points charged are the fewest worth that saving. So a
+    redemption never charges a point whose value is not given (1 point = 1 yuan on a 3.50
+    yuan order redeems 3 points for 3.00 yuan, not 4 points for 3.50).
+    """
+    most = min(points_left, ((allowed + 1) * points_per_unit - 1) // scale)
+    if most <= 0:
+        return 0, 0
+    value = most * scale // points_per_unit
+    return -((-value * points_per_unit) // scale), value
 
 
 def _shipping_parts(
@@ -700,11 +707,14 @@ def initial_parts(c: Candidate, prep: Prepared) -> tuple[list[Part], list[Miss]]
     got = prep.initial.get(c.promo.id)
     if got is None:
         misses: list[Miss] = []
-        state = initial_state(prep)
-        # ``parts_of`` only reads the amounts: the list amounts themselves (a tuple) let the
-        # promotions share their units' sums (see :func:`_amounts_of`).
-        state.amounts = prep.list_amounts  # type: ignore[assignment]
-        got = (parts_of(c, state, prep.list_amounts, prep, misses), misses)
+        if not prep.list_state:
+            state = initial_state(prep)
+            # ``parts_of`` only reads the state (so one serves every promotion), and the list
+            # amounts themselves (a tuple) let the promotions share their units' sums (see
+            # :func:`_amounts_of`).
+            state.amounts = prep.list_amounts  # type: ignore[assignment]
+            prep.list_state.append(state)
+        got = (parts_of(c, prep.list_state[0], prep.list_amounts, prep, misses), misses)
         prep.initial[c.promo.id] = got
     return got
 
@@ -731,6 +741,8 @@ def apply_part(  # noqa: PLR0912, PLR0915 - one fast path per kind of part
     idx = part.lines
     amounts = state.amounts
     headroom = state.headroom
+    promo = c.promo
+    points = 0
     if part.exact:
         i = idx[0]
         take = min(part.total, amounts[i] - prep.floors[i])
@@ -754,6 +766,11 @@ def apply_part(  # noqa: PLR0912, PLR0915 - one fast path per kind of part
         total = part.total
         if headroom is not None and total > headroom:
             total = headroom
+        if promo.type == "points":
+            # What floors and the cap leave, in whole points (see ``points_fit``).
+            points, total = points_fit(
+                min(total, sum(caps)), state.points_left, promo.points_per_unit, prep.scale
+            )
         if caps is weights or caps == weights:
             # Weighted by what is left: one largest-remainder round never exceeds a line's room,
             # which is what allocate_capped returns on such input.
@@ -771,11 +788,7 @@ def apply_part(  # noqa: PLR0912, PLR0915 - one fast path per kind of part
         if headroom is not None:
             state.headroom = headroom - taken
     shipping = _take_shipping(part, state) if part.shipping else {}
-    points = 0
-    promo = c.promo
-    if lines and promo.type == "points":
-        value = sum(lines.values())
-        points = -((-value * promo.points_per_unit) // prep.scale)
+    if points:
         state.points_left -= points
     if not lines and not shipping:
         return None
@@ -815,6 +828,13 @@ def apply_one(state: State, c: Candidate, entry: Sequence[int], prep: Prepared) 
     misses: list[Miss] = []
     parts = parts_of(c, state, entry, prep, misses)
     state.misses.extend(misses)
+    if len(parts) > 1:
+        if c.promo.type == "coupon":
+            parts = [_coupon_store(parts, {})]
+        elif state.headroom is not None and parts[0].exact:
+            # The cap's headroom is shared fairly by the lines (see ``_exact_takes``).
+            takes = _exact_takes(parts, state, prep)
+            parts = [part._replace(total=t) for part, t in zip(parts, takes, strict=True)]
     for part in parts:  # disjoint units, each computed on these very amounts
         if apply_part(c, part, state, prep, fresh=True) is None:
             state.misses.append(Miss(c, part.key, "capped"))
@@ -832,6 +852,7 @@ def apply_best(
     """Best mode: compute every candidate on the lane-entry state, keep the best per unit."""
     winners: dict[str, tuple[int, Candidate, Part]] = {}
     offered: list[tuple[Candidate, list[Part]]] = []
+    placed = False
     for c in ordered:
         got = cache.get(c.promo.id) if cache is not None else None
         if got is None:
@@ -844,11 +865,155 @@ def apply_best(
         if not parts and not misses:
             new.misses.append(Miss(c, "*", "no_saving"))
         offered.append((c, parts))
+        if c.promo.type in _PLACED and (len(parts) > 1 or c.promo.type == "flash_sale"):
+            placed = True
         for part in parts:
             best = winners.get(part.key)
             if best is None or part.total > best[0]:
                 winners[part.key] = (part.total, c, part)
+    if placed:
+        offered = _place(offered, new.amounts, prep)
+        winners = {}
+        for c, parts in offered:
+            for part in parts:
+                best = winners.get(part.key)
+                if best is None or part.total > best[0]:
+                    winners[part.key] = (part.total, c, part)
     _apply_winners(new, offered, winners, prep)
+
+
+_PLACED = frozenset({"coupon", "flash_sale"})
+"""Types whose units depend on the rivals in a ``best`` lane (see :func:`_place`)."""
+
+_Rivals = dict[str, tuple[int, int]]
+"""The best rival saving on each unit and the position of the promotion offering it."""
+
+
+def _place(
+    offered: Sequence[tuple[Candidate, list[Part]]], amounts: Sequence[int], prep: Prepared
+) -> list[tuple[Candidate, list[Part]]]:
+    """Place store coupons and flash-sale quotas where they win in a ``best`` lane.
+
+    A store coupon is redeemed in the store where it adds most to the lane's saving, a
+    flash sale's limited units go to the lines where it beats the other offers (see
+    :func:`_coupon_store` and :func:`_flash_savings`), in the lane's order; a promotion that
+    wins nowhere keeps its own best unit, to be reported beaten there.
+    """
+    out = list(offered)
+    for n, (c, parts) in enumerate(out):
+        kind = c.promo.type
+        if kind == "coupon" and len(parts) > 1:
+            out[n] = (c, [_coupon_store(parts, _rivals(out, n), n)])
+        elif kind == "flash_sale" and parts:
+            rivals = _rivals(out, n)
+            keys, ones = prep.line_keys, prep.line_tuples
+            if not any(keys[i] in rivals for i in c.lines):
+                continue  # no rival on its lines: its own allocation stands
+            savings = _flash_savings(c, amounts, prep, rivals, n)
+            if savings:
+                out[n] = (
+                    c,
+                    [
+                        Part(keys[i], savings[i], ones[i], exact=True)
+                        for i in c.lines
+                        if i in savings
+                    ],
+                )
+    return out
+
+
+def _rivals(offered: Sequence[tuple[Candidate, list[Part]]], n: int) -> _Rivals:
+    """The best offer on each unit from the promotions other than the ``n``-th.
+
+    Ties go to the earlier promotion, as in :func:`apply_best`. Coupons not yet placed (still
+    one part per store) offer nothing.
+    """
+    best: _Rivals = {}
+    for m, (c, parts) in enumerate(offered):
+        if m == n or (len(parts) > 1 and c.promo.type == "coupon"):
+            continue
+        for part in parts:
+            got = best.get(part.key)
+            if got is None or part.total > got[0]:
+                best[part.key] = (part.total, m)
+    return best
+
+
+def _beats(total: int, n: int, rival: tuple[int, int] | None) -> bool:
+    """Whether ``total`` offered by the ``n``-th promotion wins a unit against ``rival``."""
+    return rival is None or total > rival[0] or (total == rival[0] and n < rival[1])
+
+
+def _coupon_store(parts: Sequence[Part], rivals: _Rivals, n: int = 0) -> Part:
+    """The store (part) a store coupon is redeemed in: one redemption per order.
+
+    The store where it adds most to the lane's saving (what it saves there less the best
+    rival it beats there), ties going to the smallest store id. Without rivals (an ``all``
+    lane) that is the store where it saves most. When it beats no rival anywhere, the store
+    where it saves most.
+    """
+    best: tuple[int, Part] | None = None
+    for part in parts:
+        rival = rivals.get(part.key)
+        if not _beats(part.total, n, rival):
+            continue
+        gain = part.total - (rival[0] if rival is not None else 0)
+        if best is None or gain > best[0] or (gain == best[0] and part.key < best[1].key):
+            best = (gain, part)
+    if best is not None:
+        return best[1]
+    top = max(part.total for part in parts)
+    return min((part for part in parts if part.total == top), key=lambda part: part.key)
+
+
+def _flash_savings(
+    c: Candidate,
+    amounts: Sequence[int],
+    prep: Prepared,
+    rivals: _Rivals | None = None,
+    n: int = 0,
+) -> dict[int, int]:
+    """The saving of a flash sale on each line it gets units on, by line index.
+
+    Every line saving something gets all its units when the member's allowance (quota and
+    per-member limit) covers them. Otherwise the limited units go first to the lines with the
+    largest advantage per unit over the best rival offer on that line (``rivals``; none in an
+    ``all`` lane), ties by line id, and only to lines where the flash sale still wins with
+    the units it gets. So the result never depends on the order or the naming of the lines.
+    """
+    p = c.promo
+    assert isinstance(p, FlashSale)
+    allowance = flash_sale_allowance(p, prep.context)
+    price = _m(p.price, prep.scale)
+    qty = prep.qty
+    full: dict[int, int] = {}
+    units = 0
+    for i in c.lines:
+        s = amounts[i] - price * qty[i]  # _unit_price_saving on all its units
+        if s > 0:
+            full[i] = s
+            units += qty[i]
+    if units <= allowance:
+        return full
+    rivals = rivals or {}
+    keys, ids = prep.line_keys, prep.line_ids
+    # Advantage per unit, (saving - rival) / qty, compared exactly over a common multiple.
+    common = math.lcm(*(qty[i] for i in full))
+    ranked = sorted(
+        ((rivals.get(keys[i], (0, 0))[0] - s) * (common // qty[i]), ids[i], i)
+        for i, s in full.items()
+        if _beats(s, n, rivals.get(keys[i]))
+    )
+    savings: dict[int, int] = {}
+    for _, _, i in ranked:
+        if allowance <= 0:
+            break
+        k = min(qty[i], allowance)
+        s = _unit_price_saving(amounts[i], qty[i], price, k)
+        if s > 0 and _beats(s, n, rivals.get(keys[i])):
+            savings[i] = s
+            allowance -= k
+    return savings
 
 
 def _apply_winners(
@@ -882,19 +1047,50 @@ def _apply_winners(
 def _apply_exact_lines(c: Candidate, parts: Sequence[Part], state: State, prep: Prepared) -> bool:
     """Apply per-line item savings as one effect (key ``#``); return whether any landed."""
     lines: dict[int, int] = {}
-    for part in parts:
-        i = part.lines[0]
-        take = min(part.total, state.amounts[i] - prep.floors[i])
-        if state.headroom is not None:
-            take = min(take, state.headroom)
-        if take > 0:
-            if state.headroom is not None:
-                state.headroom -= take
-            lines[i] = take
-            state.amounts[i] -= take
+    amounts, floors = state.amounts, prep.floors
+    if state.headroom is None:
+        for part in parts:
+            i = part.lines[0]
+            take = min(part.total, amounts[i] - floors[i])
+            if take > 0:
+                lines[i] = take
+                amounts[i] -= take
+    else:
+        for part, take in zip(parts, _exact_takes(parts, state, prep), strict=True):
+            if take > 0:
+                i = part.lines[0]
+                lines[i] = take
+                amounts[i] -= take
+        state.headroom -= sum(lines.values())
     if not lines:
         return False
     total = sum(lines.values())
     state.effects.append(Effect(candidate=c, key="#", lines=lines, shipping={}, total=total))
     state.saving += total
     return True
+
+
+def _exact_takes(parts: Sequence[Part], state: State, prep: Prepared) -> list[int]:
+    """What each per-line item saving of one promotion takes from its line.
+
+    Its saving, at most what is left on the line above its floor. When the policy cap's
+    headroom cannot take them all, the headroom is split over the lines by largest remainder,
+    weighted by each line's saving, each line capped at its room and the excess carried to the
+    others, ties going to the smaller line id: never to whichever line comes first.
+    """
+    amounts, floors = state.amounts, prep.floors
+    wants = [max(0, min(p.total, amounts[p.lines[0]] - floors[p.lines[0]])) for p in parts]
+    headroom = state.headroom
+    if headroom is None or sum(wants) <= headroom:
+        return wants
+    ids = prep.line_ids
+    order = sorted(range(len(parts)), key=lambda k: ids[parts[k].lines[0]])
+    split = allocate_capped(
+        total=max(0, headroom),
+        weights=[parts[k].total for k in order],
+        caps=[wants[k] for k in order],
+    )
+    takes = [0] * len(parts)
+    for k, take in zip(order, split, strict=True):
+        takes[k] = take
+    return takes

@@ -69,6 +69,7 @@ __all__ = [
     "SpendPercent",
     "SpendTier",
     "SpendTiers",
+    "duplicate_code_errors",
     "load_promotion",
     "load_promotions",
     "pydantic_errors",
@@ -910,7 +911,8 @@ def load_promotions(
         PromotionValidationError: every invalid field at once in ``details["errors"]``; the
             error's ``code`` is the field code when all problems share it (for example
             ``promotion.invalid_tier``), otherwise ``promotion.invalid``. Duplicate ids raise
-            ``promotion.duplicate_id``.
+            ``promotion.duplicate_id``; a coupon code used by two coupons raises
+            ``promotion.duplicate_code``.
     """
     raw: Any = data
     if isinstance(raw, bytes):
@@ -946,9 +948,34 @@ def load_promotions(
                 }
             )
         seen.setdefault(p.id, i)
+    dupes.extend(duplicate_code_errors(promos))
     if dupes:
         _raise_errors(dupes, "the promotion definitions")
     return promos
+
+
+def duplicate_code_errors(promos: Sequence[Promotion]) -> list[dict[str, str]]:
+    """One ``promotion.duplicate_code`` error per coupon code already used by another coupon.
+
+    A code must redeem exactly one promotion: two coupons sharing one would both apply.
+    """
+    owner: dict[str, int] = {}
+    errors: list[dict[str, str]] = []
+    for i, p in enumerate(promos):
+        if not isinstance(p, Coupon):
+            continue
+        for code in dict.fromkeys(p.codes):
+            first = owner.setdefault(code, i)
+            if first != i:
+                errors.append(
+                    {
+                        "field": f"promotions.{i}.codes",
+                        "problem": f"code {code!r} is already used by coupon "
+                        f"{promos[first].id!r} (promotions.{first})",
+                        "code": "promotion.duplicate_code",
+                    }
+                )
+    return errors
 
 
 def load_promotion(data: str | bytes | Mapping[str, Any]) -> Promotion:
