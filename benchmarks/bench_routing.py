@@ -165,7 +165,7 @@ def _eligible(
         d = haversine_km(s.location, dest)
         if s.max_radius_km is not None and d > s.max_radius_km:
             continue
-        if s.zone is not None and not shapely.contains_xy(s.zone, dest.lon, dest.lat):
+        if s.zone is not None and not shapely.intersects_xy(s.zone, dest.lon, dest.lat):
             continue
         out.append((round(d * 1000) / 1000, s))
     out.sort(key=lambda x: (x[0], x[1].store_id))

@@ -14,7 +14,7 @@ from multistore.routing.errors import RoutingValidationError
 from multistore.routing.plan import RoutingPlan
 from multistore.routing.policy import RoutingPolicy
 from multistore.routing.request import CandidateStore, RouteRequest
-from multistore.routing.router import route_request
+from multistore.routing.router import route_request, validate_request
 
 __all__ = ["BatchResult", "OrderRequest", "route_batch"]
 
@@ -68,8 +68,12 @@ def route_batch(
 ) -> BatchResult:
     """Route orders one after another against shared stock, in the given order.
 
-    Every order is validated before any is routed. Each plan's shipments are taken out of the
-    stock the following orders see, so the batch never promises a unit twice.
+    Every order is validated before any is routed, pins against the batch's starting stock.
+    Each plan's shipments are taken out of the stock the following orders see, so the batch
+    never promises a unit twice. When earlier orders of the batch took the stock of a pinned
+    store, the pinned line of a later order is unfulfilled (the reason names the store and
+    what it has left; the line is not moved to another store) and the other orders are routed
+    as usual; with ``allow_partial=False`` that order is unfulfilled.
 
     Args:
         orders: :class:`OrderRequest` values or mappings with the same keys.
@@ -79,7 +83,10 @@ def route_batch(
 
     Raises:
         RoutingValidationError: for any invalid order (``routing.duplicate_order`` when two
-            orders share an id), before anything is routed.
+            orders share an id, ``routing.pin_without_stock`` when a pinned store's starting
+            stock lacks the pinned line), before anything is routed.
+        RoutingCurrencyError: ``routing.currency_mismatch`` for a split penalty in another
+            currency than the stores', before anything is routed.
     """
     net = StoreNetwork.of(candidates)
     pol = RoutingPolicy.load(policy)
@@ -101,6 +108,7 @@ def route_batch(
                 pins=order.pins,
                 excluded=order.excluded,
             )
+            validate_request(request=req, network=net, policy=pol, cost_model=cost_model)
         except RoutingValidationError as exc:
             raise RoutingValidationError(
                 f"order {order.order_id!r}: {exc.message}", code=exc.code, details=exc.details
@@ -112,9 +120,14 @@ def route_batch(
     for order_id, req in requests:
         try:
             plan = route_request(
-                request=req, network=net, policy=pol, cost_model=cost_model, stock=stock
+                request=req,
+                network=net,
+                policy=pol,
+                cost_model=cost_model,
+                stock=stock,
+                consumed=True,
             )
-        except RoutingValidationError as exc:
+        except RoutingValidationError as exc:  # e.g. a custom cost model's invalid terms
             raise RoutingValidationError(
                 f"order {order_id!r}: {exc.message}", code=exc.code, details=exc.details
             ) from None

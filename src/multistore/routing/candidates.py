@@ -1,8 +1,11 @@
 """The store network: validated candidates, distances, zones and a spatial index.
 
 Build a :class:`StoreNetwork` once and route many orders against it; with many stores a shapely
-``STRtree`` over each store's delivery area narrows the candidates before any distance or zone
-test. Distances are great-circle (haversine) km, quantised to whole metres.
+``STRtree`` over boxes that hold each store's delivery area narrows the candidates before any
+distance or zone test. The boxes are conservative (near the poles and across longitude +-180
+too), so the index never drops a store that the exact tests accept. Distances are great-circle
+(haversine) km, quantised to whole metres; a destination on the edge of a delivery zone is
+inside the zone.
 """
 
 from __future__ import annotations
@@ -39,7 +42,58 @@ _cos = math.cos
 _sin = math.sin
 _asin = math.asin
 _sqrt = math.sqrt
-_contains_xy = shapely.contains_xy
+_intersects_xy = shapely.intersects_xy
+
+
+_DEG_MARGIN = 1e-5
+"""Degrees (about 1.1 m) added around every radius box: distances are rounded to whole metres."""
+
+Box = tuple[float, float, float, float]
+"""(min lon, min lat, max lon, max lat) in degrees."""
+
+
+def _radius_boxes(lat: float, lon: float, radius_km: float) -> list[Box]:
+    """Lon/lat boxes that together hold every point within ``radius_km`` of (lat, lon).
+
+    The boxes are conservative by construction. A point within angular distance ``r`` of the
+    centre lies within ``r`` of its latitude, and so does every point of the shortest path to
+    it, whose latitude is therefore at most ``phi``, that of the box edge nearest the pole.
+    Along that path a degree of longitude is at least ``cos(phi)`` degrees of arc, so the
+    point's longitude differs by at most ``r / cos(phi)``. A box that reaches a pole spans all
+    longitudes; one that passes longitude +-180 is split in two. The exact haversine test in
+    :meth:`StoreNetwork.eligible` then decides.
+    """
+    dlat = radius_km / _KM_PER_DEG * 1.01 + _DEG_MARGIN
+    south = max(lat - dlat, -90.0)
+    north = min(lat + dlat, 90.0)
+    edge = max(abs(lat - dlat), abs(lat + dlat))
+    dlon = 180.0 if edge >= 90.0 else dlat / math.cos(math.radians(edge))
+    if dlon >= 180.0:
+        return [(-180.0, south, 180.0, north)]
+    west = lon - dlon
+    east = lon + dlon
+    boxes = [(max(west, -180.0), south, min(east, 180.0), north)]
+    if west <= -180.0:
+        boxes.append((west + 360.0, south, 180.0, north))
+    if east >= 180.0:
+        boxes.append((-180.0, south, east - 360.0, north))
+    return boxes
+
+
+def _reach_boxes(s: CandidateStore) -> list[shapely.Polygon] | None:
+    """Boxes holding every destination ``s`` may serve; ``None`` when it has no zone or radius."""
+    if s.max_radius_km is None:
+        if s.zone is None:
+            return None
+        return [shapely.box(*s.zone.bounds)]
+    boxes = _radius_boxes(s.location.lat, s.location.lon, s.max_radius_km)
+    if s.zone is not None:
+        zx0, zy0, zx1, zy1 = s.zone.bounds
+        boxes = [
+            (max(x0, zx0), max(y0, zy0), min(x1, zx1), min(y1, zy1)) for x0, y0, x1, y1 in boxes
+        ]
+        boxes = [b for b in boxes if b[0] <= b[2] and b[1] <= b[3]]
+    return [shapely.box(*b) for b in boxes]
 
 
 class Eligibility:
@@ -136,25 +190,13 @@ class StoreNetwork:
         return cls(candidates)
 
     def _build_index(self) -> None:
-        boxes = []
+        boxes: list[shapely.Polygon] = []
         for i, s in enumerate(self.stores):
-            area = None
-            if s.zone is not None:
-                area = shapely.box(*s.zone.bounds)
-            if s.max_radius_km is not None:
-                dlat = s.max_radius_km / _KM_PER_DEG * 1.01 + 1e-6
-                coslat = max(math.cos(math.radians(s.location.lat)), 1e-6)
-                dlon = min(180.0, dlat / coslat)
-                disc = shapely.box(
-                    s.location.lon - dlon,
-                    s.location.lat - dlat,
-                    s.location.lon + dlon,
-                    s.location.lat + dlat,
-                )
-                area = disc if area is None else area.intersection(disc)
-            if area is None:
+            areas = _reach_boxes(s)
+            if areas is None:
                 self._unbounded.append(i)
-            else:
+                continue
+            for area in areas:
                 self._tree_ids.append(i)
                 boxes.append(area)
         if boxes:
@@ -163,11 +205,20 @@ class StoreNetwork:
     def _near(self, point: GeoPoint) -> list[int]:
         if self._tree is None:
             return self._all
-        hits = self._tree.query(shapely.Point(point.lon, point.lat), predicate="intersects")
+        # every indexed area is an axis-aligned box, so the envelope test is the whole test
+        hits = self._tree.query(shapely.Point(point.lon, point.lat))
         found = [self._tree_ids[int(h)] for h in hits]
         found.extend(self._unbounded)
         found.sort()
         return found
+
+    def in_reach(self, index: int, point: GeoPoint) -> bool:
+        """Whether store ``index`` passed the spatial index for ``point`` (always without one).
+
+        A store that fails this test for a destination is counted in
+        :attr:`Eligibility.unreachable`, with no reason of its own.
+        """
+        return self._tree is None or index in self._near(point)
 
     def eligible(  # noqa: PLR0912, PLR0915 - one pass over the stores, kept in one frame
         self,
@@ -184,7 +235,8 @@ class StoreNetwork:
             destination: The delivery point (a pickup store's location for transfers).
             excluded: Store ids not to use.
             skus: The SKUs of the order; stores holding none of them are skipped silently.
-            home: A store that is eligible at distance 0 whatever its zone (the pickup store).
+            home: The pickup store: eligible at distance 0 whenever it holds one of ``skus``,
+                whatever its zone, radius or ``delivers`` flag (the customer collects there).
             stock: Per-store stock overriding the stores' own (network order), for batches.
         """
         out = Eligibility()
@@ -192,6 +244,10 @@ class StoreNetwork:
         lon2 = _radians(destination.lon)
         cos2 = _cos(lat2)
         near = self._near(destination)
+        if home is not None and self._tree is not None and home not in near:
+            # the customer collects at the pickup store: it needs no delivery area of its own
+            near.append(home)
+            near.sort()
         out.unreachable = len(self.stores) - len(near)
         stores = self.stores
         sin = _sin
@@ -243,7 +299,7 @@ class StoreNetwork:
                 reasons[i] = why
                 continue
             zone = s.zone
-            if zone is not None and not _contains_xy(zone, dlon, dlat):
+            if zone is not None and not _intersects_xy(zone, dlon, dlat):
                 reasons[i] = "outside its delivery zone"
                 continue
             ok_stores.append(i)

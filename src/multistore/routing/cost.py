@@ -215,8 +215,12 @@ class CostModel(Protocol):
 class LinearCostModel:
     """The default model: each store's :class:`ShipmentCosts` (base, per km, per unit, per unit-km).
 
+    Passing it explicitly is the same as passing no model: :func:`~multistore.routing.route`
+    and :func:`shipment_cost` price every shipment in its store's ``ShipmentCosts`` currency.
+
     Attributes:
-        currency: Currency of every store's costs (``"CNY"``).
+        currency: Declared for the :class:`CostModel` protocol (``"CNY"``); the router and
+            :func:`shipment_cost` use the stores' own currency instead.
     """
 
     currency: str = "CNY"

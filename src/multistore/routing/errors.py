@@ -18,9 +18,16 @@ Codes:
     ``routing.pickup_unavailable``: the pickup store does not offer pickup.
     ``routing.invalid_zone``: a delivery zone is not a valid polygon or multipolygon.
     ``routing.invalid_cost``: a cost rate is negative, a float or too precise.
-    ``routing.currency_mismatch``: candidates price shipments in different currencies.
+    ``routing.currency_mismatch``: candidates price shipments in different currencies, or a
+        Money ``split_penalty`` is in another currency.
     ``routing.invalid_policy``: the routing policy has invalid fields (``details["errors"]``).
     ``routing.milp_unavailable``: ``mode="milp"`` needs the optional ``highspy`` package.
+    ``routing.invalid_candidate``: a candidate is not a ``CandidateStore`` or its ``priority``
+        is not an int or ``None``.
+    ``routing.invalid_radius``: ``max_radius_km`` is not a number or is negative.
+    ``routing.invalid_order``: a batch order is malformed, an order line's SKU is not a str,
+        ``pins`` is not a mapping of str to str or ``excluded`` is not a collection of ids.
+    ``routing.duplicate_order``: two orders of one batch share an order id.
 """
 
 from __future__ import annotations

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from multistore.money import from_minor, minor_per_major
+from multistore.routing.baselines import nearest_fill
+from multistore.routing.cost import NANO
 from multistore.routing.plan import RoutingPlan, Shipment
+from multistore.routing.problem import Problem
 
 if TYPE_CHECKING:
     from multistore.routing.router import Context
@@ -70,22 +74,7 @@ def explain(*, ctx: Context, plan: RoutingPlan, reason: str | None) -> tuple[str
         if ctx.pickup is not None and any(not s.pickup for s in plan.shipments):
             home = ctx.net.stores[ctx.pickup].label
             out.append(f"The customer collects at {home}; the other stores transfer to it.")
-        holders = ctx.sku_holders
-        for s, label in zip(plan.shipments, labels, strict=True):
-            only = [
-                line.sku
-                for line in s.lines
-                if holders.get(line.sku) == 1 and line.sku not in s.pinned
-            ]
-            if s.pinned:
-                out.append(f"{label} ships {', '.join(s.pinned)}: pinned by an operator.")
-            if len(s.lines) == n_lines and len(plan.shipments) == 1:
-                why = f"{label} takes all {n_lines} line(s)"
-                if only:
-                    why += f": the only eligible store holding {', '.join(only)}"
-                out.append(why + ".")
-            elif only:
-                out.append(f"{label} is the only eligible store holding {', '.join(only)}.")
+        _claims(ctx, plan, labels, out)
         _compare(ctx, plan, out)
         if plan.optimal:
             out.append(
@@ -98,8 +87,55 @@ def explain(*, ctx: Context, plan: RoutingPlan, reason: str | None) -> tuple[str
                 f"a gap of at most {plan.gap * 100:.2f}%."
             )
     out.extend(f"{u.sku}: {u.quantity} unit(s) cannot ship: {u.reason}." for u in plan.unfulfilled)
-    _ineligible(ctx, out)
+    _ineligible(ctx, plan, out)
     return tuple(out)
+
+
+def _claims(ctx: Context, plan: RoutingPlan, labels: list[str], out: list[str]) -> None:
+    """Why each store ships: pinned lines, and the lines no other store taking part holds.
+
+    A store takes part when it is eligible, pinned or (re-routing) already shipping. A store
+    that ships without being eligible is said to, with the reason, and never called eligible.
+    """
+    n_lines = len(ctx.request.lines)
+    holders = ctx.sku_holders
+    outsiders = _outsiders(ctx, plan)
+    for s, label in zip(plan.shipments, labels, strict=True):
+        only = [
+            line.sku for line in s.lines if holders.get(line.sku) == 1 and line.sku not in s.pinned
+        ]
+        if s.pinned:
+            out.append(f"{label} ships {', '.join(s.pinned)}: pinned by an operator.")
+        outsider = bool(outsiders) and ctx.net.index_of[s.store_id] in outsiders
+        if outsider:
+            why_not = _why_not(ctx, ctx.net.index_of[s.store_id])
+            because = "it is pinned" if s.pinned else "it already ships this order"
+            out.append(f"{label} is not eligible ({why_not}) but ships because {because}.")
+        if len(s.lines) == n_lines and len(plan.shipments) == 1:
+            why = f"{label} takes all {n_lines} line(s)"
+            if only:
+                why += (
+                    f": no eligible store holds {', '.join(only)}"
+                    if outsider
+                    else f": the only eligible store holding {', '.join(only)}"
+                )
+            out.append(why + ".")
+        elif only:
+            out.append(
+                f"{label} also ships {', '.join(only)}, which no eligible store holds."
+                if outsider
+                else f"{label} is the only eligible store holding {', '.join(only)}."
+            )
+
+
+def _why_not(ctx: Context, i: int) -> str:
+    """Why store ``i`` is not eligible for this order (it is not among ``ctx.elig.stores``)."""
+    why = ctx.elig.reasons.get(i)
+    if why is not None:
+        return why
+    if ctx.pickup is not None and not ctx.policy.pickup_transfers:
+        return "the customer collects the order at the pickup store"
+    return "outside delivery range of the destination"
 
 
 def _minor_total(plan: RoutingPlan) -> int:
@@ -138,25 +174,127 @@ def _compare(ctx: Context, plan: RoutingPlan, out: list[str]) -> None:
     elif diff < 0:
         out.append(
             f"Filling each line from the nearest store holding it ({stores}) would cost "
-            f"{yuan(cost, cur)}, {yuan(-diff, cur)} less in shipping, but it needs "
-            f"{len(ids)} shipment(s), which the split penalty or the shipment limit rules out."
+            f"{yuan(cost, cur)}, {yuan(-diff, cur)} less in shipping, but "
+            f"{_not_chosen(ctx, plan, len(ids))}."
         )
     else:
         out.append(
             f"Filling each line from the nearest store holding it ({stores}) costs the same "
-            f"{yuan(cost, cur)}; the tie-break (priority, distance, id) chose this plan."
+            f"{yuan(cost, cur)}; {_not_chosen(ctx, plan, len(ids))}."
         )
 
 
-def _ineligible(ctx: Context, out: list[str]) -> None:
+def _not_chosen(ctx: Context, plan: RoutingPlan, count: int) -> str:
+    """Why the router did not pick the nearest fill of ``count`` shipments (no dearer in shipping).
+
+    The router minimises the exact (unrounded) shipping cost plus the split penalty, within the
+    shipment limit; shipping costs are rounded to the minor unit shipment by shipment afterwards.
+    The clause names whichever of these makes the difference, with the figures compared.
+    """
+    cur = ctx.currency
+    limit = ctx.policy.max_shipments
+    if limit is not None and count > limit:
+        return f"it needs {count} shipment(s), more than the limit of {limit}"
+    p = ctx.problem
+    pen = ctx.penalty_nano
+    alt_exact = _nearest_exact(p)
+    own_exact = _plan_exact(ctx, plan)
+    alt_obj = alt_exact + pen * max(0, count - 1)
+    own_obj = own_exact + pen * max(0, len(plan.shipments) - 1)
+    if alt_obj > own_obj:
+        if alt_exact > own_exact:
+            a, b = _exact_texts(alt_exact, own_exact, cur)
+            return (
+                f"before rounding it costs {a} against {b} for this plan; the router compares "
+                f"exact costs, and rounding each shipment to {yuan(1, cur)} reverses the order"
+            )
+        a, b = _exact_texts(alt_obj, own_obj, cur)
+        return (
+            f"with the split penalty of {yuan(pen // NANO, cur)} per extra shipment its "
+            f"{count} shipment(s) come to {a} against {b} for this plan"
+        )
+    if alt_obj == own_obj:
+        return "the tie-break (priority, distance, id) chose this plan"
+    return (
+        f"the search stopped before finding it ({plan.mode} mode; this plan is not proven optimal)"
+        if not plan.optimal
+        else "the policy rules it out"
+    )
+
+
+def _nearest_exact(p: Problem) -> int:
+    """Exact shipping cost (nano-minor units) of the nearest fill of the problem's demand."""
+    assignment, _short = nearest_fill(p)
+    return sum(_exact(p, r, [(p.skus[k], t) for k, t in parts]) for r, parts in assignment.items())
+
+
+def _plan_exact(ctx: Context, plan: RoutingPlan) -> int:
+    """Exact shipping cost (nano-minor units) of the plan's shipments, before rounding."""
+    p = ctx.problem
+    rank_of = {ni: r for r, ni in enumerate(p.net_index)}
+    index_of = ctx.net.index_of
+    return sum(
+        _exact(p, rank_of[index_of[s.store_id]], [(line.sku, line.quantity) for line in s.lines])
+        for s in plan.shipments
+    )
+
+
+def _exact(p: Problem, r: int, lines: list[tuple[str, int]]) -> int:
+    return p.fixed_nano[r] + sum(q * p.unit_cost(r, sku) for sku, q in lines)
+
+
+def _exact_texts(a: int, b: int, currency: str) -> tuple[str, str]:
+    """Two exact amounts (nano-minor units) in major units, with as many decimals as needed."""
+    scale = Decimal(NANO * minor_per_major(currency))
+    amounts = [Decimal(a) / scale, Decimal(b) / scale]
+    places = max(
+        [_places(minor_per_major(currency))]
+        + [-min(0, int(x.normalize().as_tuple().exponent)) for x in amounts]
+    )
+    sym = _SYMBOLS.get(currency)
+    first, second = (
+        f"{sym}{x:.{places}f}" if sym else f"{x:.{places}f} {currency}" for x in amounts
+    )
+    return first, second
+
+
+def _places(minor_per_major: int) -> int:
+    return len(str(minor_per_major)) - 1
+
+
+def _ineligible(ctx: Context, plan: RoutingPlan, out: list[str]) -> None:
+    """List the stores not considered and count those out of range (never a shipping store)."""
     reasons = ctx.elig.reasons
+    unreachable = ctx.elig.unreachable
+    outsiders = _outsiders(ctx, plan)
+    if outsiders:
+        reasons = {i: why for i, why in reasons.items() if i not in outsiders}
+        unreachable -= sum(1 for i in outsiders if i not in ctx.elig.reasons and _unreached(ctx, i))
     if reasons:
         stores = ctx.net.stores
         shown = [f"{stores[i].store_id} ({why})" for i, why in sorted(reasons.items())[:5]]
         more = len(reasons) - len(shown)
         tail = f" and {more} more" if more > 0 else ""
         out.append(f"Not considered: {', '.join(shown)}{tail}.")
-    if ctx.elig.unreachable:
-        out.append(
-            f"{ctx.elig.unreachable} store(s) are outside delivery range of the destination."
-        )
+    if unreachable:
+        out.append(f"{unreachable} store(s) are outside delivery range of the destination.")
+
+
+def _outsiders(ctx: Context, plan: RoutingPlan) -> set[int]:
+    """Network indices of the shipping stores that are not eligible (pinned or already shipping)."""
+    if not ctx.problem.pinned_units and not ctx.free:
+        return set()
+    index_of = ctx.net.index_of
+    shipping = {index_of[s.store_id] for s in plan.shipments}
+    return shipping.difference(ctx.elig.stores)
+
+
+def _unreached(ctx: Context, i: int) -> bool:
+    """Whether store ``i`` is among the stores counted as out of range of the destination."""
+    if not ctx.elig.unreachable:
+        return False
+    target = ctx.request.destination
+    if ctx.pickup is not None:
+        target = ctx.net.stores[ctx.pickup].location
+    assert target is not None
+    return not ctx.net.in_reach(i, target)

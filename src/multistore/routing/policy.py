@@ -8,7 +8,15 @@ from typing import Any, Literal
 
 import pydantic
 from money.money import Money
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from multistore.routing.errors import RoutingValidationError
 
@@ -23,14 +31,23 @@ class RoutingPolicy(BaseModel):
     Attributes:
         mode: ``"auto"`` (default): exact search within ``node_budget`` nodes, otherwise the best
             plan found with its proven gap; ``"exact"``: search to the proven optimum;
-            ``"fast"``: greedy cover and local search, then at most 40 search nodes;
-            ``"milp"``: HiGHS (needs ``highspy``).
+            ``"fast"``: greedy cover and local search, then at most 40 search nodes (when
+            units would stay unfulfilled under ``max_shipments``, up to ``node_budget`` more
+            nodes settle whether they fit: completeness comes first); ``"milp"``: HiGHS
+            (needs ``highspy``). Whatever the mode, the plan is the cheapest any of its steps
+            found.
         split_penalty: Extra cost per shipment beyond the first, in major units (``"5.00"``) or
-            Money; it steers towards fewer parcels but is not part of the shipping cost.
+            Money; it steers towards fewer parcels but is not part of the shipping cost. It must
+            be a whole number of minor units of the shipments' currency (``routing.invalid_policy``
+            otherwise, raised when routing), and Money must be in that currency
+            (``routing.currency_mismatch``).
         allow_partial: Ship what can be shipped and report the rest as unfulfilled (default), or
             ship nothing unless the whole order can be fulfilled.
         max_shipments: Upper bound on the number of shipments, if any.
-        node_budget: Search nodes allowed in ``auto`` mode before settling for the best plan.
+        node_budget: Search nodes allowed in ``auto`` mode before settling for the best plan
+            (and in ``fast`` mode to settle whether units fit under ``max_shipments``). Units
+            left unfulfilled under ``max_shipments`` are said not to fit only when the search
+            proved it; otherwise their reason says the search budget ran out.
         pickup_transfers: For pickup orders, let other stores ship to the pickup store.
         explain: Build the plain-language explanation (turn off for bulk routing).
 
@@ -53,6 +70,8 @@ class RoutingPolicy(BaseModel):
     pickup_transfers: bool = False
     explain: bool = True
 
+    _penalty_currency: str | None = PrivateAttr(default=None)
+
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
@@ -67,6 +86,28 @@ class RoutingPolicy(BaseModel):
                 code="routing.invalid_policy",
                 details={"errors": errors},
             ) from None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_penalty_currency(
+        cls, data: Any, handler: ModelWrapValidatorHandler[RoutingPolicy]
+    ) -> RoutingPolicy:
+        """Remember the currency of a Money ``split_penalty`` (the field keeps the amount)."""
+        policy = handler(data)
+        penalty = data.get("split_penalty") if isinstance(data, Mapping) else None
+        if isinstance(penalty, Money):
+            policy._penalty_currency = penalty.currency.value
+        return policy
+
+    @property
+    def split_penalty_currency(self) -> str | None:
+        """Currency of ``split_penalty`` when it was given as Money (``None`` otherwise).
+
+        The router rejects a penalty in another currency than the shipments' with
+        ``routing.currency_mismatch``; a plain amount is read in the shipments' currency.
+        """
+        private = self.__pydantic_private__  # a slot: cheaper than pydantic's __getattr__
+        return private.get("_penalty_currency") if private else None
 
     @field_validator("split_penalty", mode="before")
     @classmethod

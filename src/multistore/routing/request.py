@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -119,8 +119,15 @@ def _stock(value: Mapping[str, int]) -> Mapping[str, int]:
                 f"stock of {sku!r} is negative ({qty}); report zero or more units",
                 code="routing.negative_quantity",
             )
+        key = str(sku)
+        if not isinstance(sku, str) and (key in value or key in out):
+            raise RoutingValidationError(
+                f"stock lists SKU {key!r} twice (as {sku!r} and as another key with the "
+                "same text); give each SKU once, as a str",
+                code="routing.invalid_quantity",
+            )
         if qty:
-            out[str(sku)] = qty
+            out[key] = qty
     return MappingProxyType(out)
 
 
@@ -137,6 +144,18 @@ def _radius(value: object) -> float | None:
             f"max_radius_km must be zero or more, got {value!r}", code="routing.invalid_radius"
         )
     return r
+
+
+def _check_priority(
+    instance: CandidateStore, attribute: attrs.Attribute[int | None], value: int | None
+) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise RoutingValidationError(
+            f"store {instance.store_id!r}: priority must be an int rank (1 beats 2) or None, "
+            f"got {value!r}",
+            code="routing.invalid_candidate",
+            details={"store_id": instance.store_id, "field": "priority"},
+        )
 
 
 def _location(value: object) -> GeoPoint:
@@ -158,15 +177,18 @@ class CandidateStore:
         delivers: Whether the store ships to customers.
         pickup: Whether customers may collect orders at the store.
         zone: Optional delivery zone: shapely Polygon/MultiPolygon, WKT or GeoJSON-like mapping,
-            coordinates (lon, lat). The destination must lie inside it.
+            coordinates (lon, lat). The destination must lie inside it; a destination exactly
+            on its edge is inside.
         max_radius_km: Optional maximum delivery distance.
-        priority: Optional rank for tie-breaks; lower ranks win (``1`` beats ``2``); unranked
-            stores come after ranked ones.
+        priority: Optional int rank for tie-breaks; lower ranks win (``1`` beats ``2``);
+            unranked stores (``None``) come after ranked ones.
         costs: The store's shipment cost parameters.
         name: Optional display name used in explanations.
 
     Raises:
-        RoutingValidationError: for a bad location, zone, radius or stock figure.
+        RoutingValidationError: for a bad location, zone, radius or stock figure;
+            ``routing.invalid_candidate`` for a priority that is not an int or ``None``
+            (``details`` has ``store_id`` and ``field``).
     """
 
     store_id: str = attrs.field(converter=str)
@@ -176,7 +198,7 @@ class CandidateStore:
     pickup: bool = False
     zone: BaseGeometry | None = attrs.field(default=None, converter=_zone)
     max_radius_km: float | None = attrs.field(default=None, converter=_radius)
-    priority: int | None = None
+    priority: int | None = attrs.field(default=None, validator=_check_priority)
     costs: ShipmentCosts = attrs.field(factory=ShipmentCosts)
     name: str = ""
     geo: tuple[float, float, float] = attrs.field(init=False, repr=False)
@@ -221,13 +243,25 @@ class RouteRequest:
         destination: object = None,
         pickup_store: str | None = None,
         pins: Mapping[str, str] | None = None,
-        excluded: Collection[str] = (),
+        excluded: Collection[str] | None = (),
     ) -> RouteRequest:
         """Validate plain request data.
 
+        Args:
+            lines: SKU -> quantity; SKUs are ``str`` and quantities positive ints.
+            destination: Delivery point, or ``None`` for a pickup order.
+            pickup_store: Store where the customer collects the order, if any.
+            pins: SKU -> store id, both ``str``; ``None`` for no pins.
+            excluded: Store ids not to use (one id may be given as a ``str``); ``None`` for none.
+
         Raises:
-            RoutingValidationError: for an empty order, a bad quantity, a bad destination, a
-                missing destination or a pin to a SKU not in the order.
+            RoutingValidationError: ``routing.empty_order`` for an order without lines,
+                ``routing.invalid_order`` for a SKU that is not a ``str``, pins that are not a
+                mapping of ``str`` to ``str`` or exclusions that are not a collection of ids,
+                ``routing.invalid_quantity`` / ``routing.negative_quantity`` for a bad
+                quantity, ``routing.invalid_coordinate`` / ``routing.missing_destination`` for
+                a bad or missing destination and ``routing.unknown_sku`` for a pin to a SKU
+                not in the order.
         """
         if not isinstance(lines, Mapping) or not lines:
             raise RoutingValidationError(
@@ -236,6 +270,13 @@ class RouteRequest:
             )
         out: list[tuple[str, int]] = []
         for sku, qty in lines.items():
+            if not isinstance(sku, str):
+                raise RoutingValidationError(
+                    f"SKU {sku!r} in the order lines is not a str ({type(sku).__name__}); "
+                    "pass every SKU as a str",
+                    code="routing.invalid_order",
+                    details={"field": "lines"},
+                )
             if isinstance(qty, bool) or not isinstance(qty, int):
                 raise RoutingValidationError(
                     f"quantity of {sku!r} must be an int, got {qty!r}",
@@ -258,22 +299,49 @@ class RouteRequest:
                 "give a destination (lat, lon) for delivery or a pickup_store",
                 code="routing.missing_destination",
             )
-        known = {s for s, _ in out}
-        pin_items: list[tuple[str, str]] = []
-        for sku, store in (pins or {}).items():
-            if sku not in known:
-                raise RoutingValidationError(
-                    f"pin names SKU {sku!r} which is not in the order; pin one of {sorted(known)}",
-                    code="routing.unknown_sku",
-                    details={"sku": sku},
-                )
-            pin_items.append((str(sku), str(store)))
-        if isinstance(excluded, str):
-            excluded = (excluded,)
         return cls(
             lines=tuple(out),
             destination=dest,
             pickup_store=None if pickup_store is None else str(pickup_store),
-            pins=tuple(pin_items),
-            excluded=frozenset(str(e) for e in excluded),
+            pins=() if pins is None else _pins(pins, {s for s, _ in out}),
+            excluded=frozenset() if excluded is None else _excluded(excluded),
         )
+
+
+def _pins(pins: object, known: set[str]) -> tuple[tuple[str, str], ...]:
+    """Validate pins: a mapping of SKUs of the order to store ids, all ``str``."""
+    if not isinstance(pins, Mapping):
+        raise RoutingValidationError(
+            f"pins must be a mapping of SKU -> store id, got a {type(pins).__name__}",
+            code="routing.invalid_order",
+            details={"field": "pins"},
+        )
+    out: list[tuple[str, str]] = []
+    for sku, store in pins.items():
+        if not isinstance(sku, str) or not isinstance(store, str):
+            raise RoutingValidationError(
+                f"pin {sku!r}: {store!r} must map a str SKU to a str store id",
+                code="routing.invalid_order",
+                details={"field": "pins"},
+            )
+        if sku not in known:
+            raise RoutingValidationError(
+                f"pin names SKU {sku!r} which is not in the order; pin one of {sorted(known)}",
+                code="routing.unknown_sku",
+                details={"sku": sku},
+            )
+        out.append((sku, store))
+    return tuple(out)
+
+
+def _excluded(excluded: object) -> frozenset[str]:
+    """Validate exclusions: store ids, or a single id given as a ``str``."""
+    if isinstance(excluded, str):
+        return frozenset((excluded,))
+    if not isinstance(excluded, Iterable):
+        raise RoutingValidationError(
+            f"excluded must be a collection of store ids, got a {type(excluded).__name__}",
+            code="routing.invalid_order",
+            details={"field": "excluded"},
+        )
+    return frozenset(str(e) for e in excluded)

@@ -14,7 +14,7 @@ from multistore.money import from_minor, minor_per_major
 from multistore.routing.candidates import Eligibility, StoreNetwork
 from multistore.routing.cost import NANO, CostModel, LinearCostModel, round_shipment_cost
 from multistore.routing.cover import solve_cover
-from multistore.routing.errors import RoutingValidationError
+from multistore.routing.errors import RoutingCurrencyError, RoutingValidationError
 from multistore.routing.exact import SearchResult, solve_exact
 from multistore.routing.explain import explain
 from multistore.routing.heuristic import multi_start, solve_fast
@@ -23,7 +23,7 @@ from multistore.routing.policy import RoutingPolicy
 from multistore.routing.problem import Problem, build_problem
 from multistore.routing.request import CandidateStore, RouteRequest
 
-__all__ = ["Context", "reroute", "route", "route_request"]
+__all__ = ["Context", "reroute", "route", "route_request", "validate_request"]
 
 Assignment = dict[int, list[tuple[int, int]]]
 
@@ -33,7 +33,8 @@ before handing a hard order to the branch and bound with Lagrangian bounds."""
 
 FAST_NODES = 30
 """Search nodes the fast mode spends after its greedy start when the order may stay partly
-unfulfilled under a shipment cap (a truncated branch and bound); other orders use
+unfulfilled under a shipment cap (a truncated branch and bound; when that leaves units short
+without proof, the policy's ``node_budget`` settles whether they fit); other orders use
 :func:`~multistore.routing.cover.solve_cover`."""
 
 
@@ -83,7 +84,7 @@ def route(
     destination: GeoPoint | tuple[float, float] | None = None,
     pickup_store: str | None = None,
     pins: Mapping[str, str] | None = None,
-    excluded: Collection[str] = (),
+    excluded: Collection[str] | None = (),
     policy: RoutingPolicy | Mapping[str, Any] | None = None,
     cost_model: CostModel | None = None,
 ) -> RoutingPlan:
@@ -95,8 +96,9 @@ def route(
             orders share the same stores).
         destination: Delivery point as a GeoPoint or ``(lat, lon)``; ``None`` for pickup.
         pickup_store: Store id where the customer collects the order.
-        pins: SKU -> store id, forced by an operator (the whole line ships from that store).
-        excluded: Store ids that must not be used.
+        pins: SKU -> store id (both str), forced by an operator (the whole line ships from
+            that store).
+        excluded: Store ids that must not be used (``None``: none).
         policy: A :class:`RoutingPolicy` or a mapping that loads into one (default policy).
         cost_model: A custom :class:`CostModel` (default: each store's :class:`ShipmentCosts`).
 
@@ -104,7 +106,11 @@ def route(
         The plan: shipments, unfulfilled lines, costs, bound, gap and explanation.
 
     Raises:
-        RoutingValidationError: for bad input (see :mod:`multistore.routing.errors`).
+        RoutingValidationError: for bad input (see :mod:`multistore.routing.errors`), e.g.
+            ``routing.invalid_policy`` for a ``split_penalty`` that is not a whole number of
+            minor units of the stores' currency.
+        RoutingCurrencyError: ``routing.currency_mismatch`` when the candidates price in
+            several currencies or ``split_penalty`` is Money in another currency.
 
     Examples:
         >>> from multistore.routing import CandidateStore, ShipmentCosts, route
@@ -136,7 +142,7 @@ def route(
     )
 
 
-def route_request(  # noqa: PLR0912 - one branch per mode
+def route_request(
     *,
     request: RouteRequest,
     network: StoreNetwork,
@@ -144,6 +150,7 @@ def route_request(  # noqa: PLR0912 - one branch per mode
     cost_model: CostModel | None = None,
     stock: Sequence[Mapping[str, int]] | None = None,
     free: frozenset[int] = frozenset(),
+    consumed: bool = False,
 ) -> RoutingPlan:
     """Route a validated request (used by :func:`route`, batches and re-routing).
 
@@ -154,8 +161,15 @@ def route_request(  # noqa: PLR0912 - one branch per mode
         cost_model: A custom cost model, if any.
         stock: Per-store available stock overriding the stores' own (network order).
         free: Network indices of stores already shipping (their fixed cost is sunk).
+        consumed: ``stock`` is what earlier orders of a batch left, and the pins were checked
+            against the batch's starting stock (:func:`validate_request`): a pinned store
+            short now leaves its line unfulfilled (the line is not moved to another store)
+            instead of raising ``routing.pin_without_stock``.
+
+    Raises:
+        RoutingValidationError: for bad input (see :mod:`multistore.routing.errors`).
     """
-    ctx = _prepare(request, network, policy, cost_model, stock, free)
+    ctx = _prepare(request, network, policy, cost_model, stock, free, consumed)
     if ctx.short and not policy.allow_partial:
         return _infeasible(ctx, "not enough stock at eligible stores")
     p = ctx.problem
@@ -164,14 +178,7 @@ def route_request(  # noqa: PLR0912 - one branch per mode
     if not p.skus and not p.forced:
         result = SearchResult(bytearray(p.n), p.const, p.const, 0, proven=True)
     elif mode == "fast":
-        found = solve_cover(p) if p.dummy is None else None
-        if found is None:
-            start, start_cost = solve_fast(p)
-            result = solve_exact(p, start=start, start_cost=start_cost, budget=FAST_NODES)
-        else:
-            result = found
-        if result.cost is None:  # nothing found yet: let the search settle feasibility
-            result = solve_exact(p, budget=policy.node_budget)
+        result = _solve_fast_mode(p, policy.node_budget)
     elif mode == "milp":
         from multistore.routing.milp import solve_milp  # noqa: PLC0415 - optional dependency
 
@@ -185,6 +192,8 @@ def route_request(  # noqa: PLR0912 - one branch per mode
         else:
             start, start_cost = multi_start(p, starts=2)
             result = solve_exact(p, start=start, start_cost=start_cost, budget=budget)
+            if found is not None:  # keep the cover search's plan when the search did no better
+                result = _best_of(result, found)
     if result.is_open is None or result.cost is None:
         limit = policy.max_shipments
         if not result.proven and mode != "milp":
@@ -198,6 +207,56 @@ def route_request(  # noqa: PLR0912 - one branch per mode
     return _build_plan(ctx, assignment, short, result, mode)
 
 
+def _solve_fast_mode(p: Problem, node_budget: int) -> SearchResult:
+    """Fast mode: the cover search, or greedy and a short search when units may stay short.
+
+    Completeness comes first: when the short search leaves units unfulfilled under a shipment
+    cap without proving that they cannot fit, the exact search (within ``node_budget`` nodes)
+    settles it, starting from the fast plan.
+    """
+    found = solve_cover(p) if p.dummy is None else None
+    if found is not None:
+        return found
+    start, start_cost = solve_fast(p)
+    result = solve_exact(p, start=start, start_cost=start_cost, budget=FAST_NODES)
+    if result.cost is None:  # nothing found yet: let the search settle feasibility
+        return solve_exact(p, budget=node_budget)
+    dummy = p.dummy
+    if dummy is not None and not result.proven and result.cost - p.const >= dummy:
+        # some units are left short: a plan with every unit costs less than one short unit
+        again = solve_exact(p, start=result.is_open, start_cost=result.cost, budget=node_budget)
+        nodes = result.nodes + again.nodes
+        result = _best_of(again, result)
+        result.nodes = nodes
+    return result
+
+
+def _best_of(result: SearchResult, other: SearchResult) -> SearchResult:
+    """The cheaper of two searches' plans of one problem, with the higher of their bounds.
+
+    ``result`` wins ties; it is returned unchanged unless ``other`` has a cheaper plan or a
+    higher proven lower bound. The node count stays ``result``'s.
+    """
+    cost = result.cost
+    lb = result.lower_bound
+    other_cost = other.cost
+    other_lb = other.lower_bound
+    cheaper = other_cost is not None and (cost is None or other_cost < cost)
+    higher = other_lb is not None and (lb is None or other_lb > lb)
+    if not cheaper and not higher:
+        return result
+    if cheaper:
+        is_open, cost = other.is_open, other_cost
+    else:
+        is_open = result.is_open
+    if higher:
+        lb = other_lb
+    proven = result.proven or other.proven or (cost is not None and lb is not None and lb >= cost)
+    if cost is not None and lb is not None and lb > cost:
+        lb = cost
+    return SearchResult(is_open, cost, lb, result.nodes, proven=proven)
+
+
 def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the rules apply
     req: RouteRequest,
     net: StoreNetwork,
@@ -205,6 +264,7 @@ def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the r
     cost_model: CostModel | None,
     stock: Sequence[Mapping[str, int]] | None,
     free: frozenset[int],
+    consumed: bool = False,
 ) -> Context:
     ctx = Context()
     ctx.request = req
@@ -212,29 +272,16 @@ def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the r
     ctx.policy = policy
     ctx.stock = stock
     ctx.free = free
-    linear = cost_model is None or isinstance(cost_model, LinearCostModel)
-    ctx.cost_model = None if linear else cost_model
-    ctx.currency = net.currency if cost_model is None else cost_model.currency
-    ctx.penalty_nano = _penalty_nano(policy.split_penalty, ctx.currency)
+    ctx.cost_model, ctx.currency = _model_currency(net, cost_model)
+    ctx.penalty_nano = _penalty_nano(policy, ctx.currency)
     stores = net.stores
     skus = {s for s, _ in req.lines}
     target = req.destination
     home: int | None = None
     if req.pickup_store is not None:
-        home = _store_index(net, req.pickup_store, "pickup store")
-        ps = stores[home]
-        if not ps.pickup:
-            raise RoutingValidationError(
-                f"store {ps.store_id!r} does not offer pickup; choose a store with pickup=True",
-                code="routing.pickup_unavailable",
-            )
-        if ps.store_id in req.excluded:
-            raise RoutingValidationError(
-                f"pickup store {ps.store_id!r} is also excluded; remove it from excluded",
-                code="routing.pickup_unavailable",
-            )
+        home = _pickup_index(net, req)
         ctx.pickup = home
-        target = ps.location
+        target = stores[home].location
     assert target is not None
     view: Sequence[Mapping[str, int]] = stock if stock is not None else net.stock_view
     if home is not None and not policy.pickup_transfers:
@@ -257,20 +304,17 @@ def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the r
     forced: dict[int, list[tuple[str, int]]] = {}
     qty_of = dict(req.lines)
     for sku, sid in req.pins:
-        i = _store_index(net, sid, f"store pinned for {sku!r}")
-        if sid in req.excluded:
-            raise RoutingValidationError(
-                f"SKU {sku!r} is pinned to store {sid!r}, which is also excluded; drop one",
-                code="routing.pin_conflict",
-            )
+        i = _pin_index(net, req, sku, sid)
         have = view[i].get(sku, 0)
         if have < qty_of[sku]:
-            raise RoutingValidationError(
-                f"SKU {sku!r} is pinned to store {sid!r}, which has {have} of the "
-                f"{qty_of[sku]} units; pin another store or lower the quantity",
-                code="routing.pin_without_stock",
-                details={"sku": sku, "store_id": sid, "available": have},
+            if not consumed:
+                raise _pin_without_stock(sku, sid, have, qty_of[sku])
+            # the batch's starting stock held the line: earlier orders took it
+            ctx.short[sku] = qty_of[sku]
+            ctx.short_reason[sku] = (
+                f"pinned store {sid} has {have} left after earlier orders of this batch"
             )
+            continue
         forced.setdefault(i, []).append((sku, qty_of[sku]))
         if i not in indices:
             indices.append(i)
@@ -279,11 +323,7 @@ def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the r
         if i not in indices and any(k in view[i] for k in skus):
             indices.append(i)
             distances.append(0 if i == home else net.distance_to(i, target))
-    if policy.max_shipments is not None and len(forced) > policy.max_shipments:
-        raise RoutingValidationError(
-            f"pins need {len(forced)} shipments but max_shipments is {policy.max_shipments}",
-            code="routing.pin_conflict",
-        )
+    _check_pin_count(len(forced), policy)
     pinned = {sku for sku, _ in req.pins}
     demand: dict[str, int] = {}
     # units and number of holders of each (unpinned) SKU among the stores taking part
@@ -341,27 +381,56 @@ def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the r
     return ctx
 
 
-_PENALTY_CACHE: dict[tuple[str, Decimal], int] = {}
+_PENALTY_CACHE: dict[tuple[str, Decimal, str | None], int] = {}
 _MONEY_CACHE: dict[tuple[int, str], Money] = {}
 _CACHE_LIMIT = 4096
 
 
-def _penalty_nano(penalty: Decimal, currency: str) -> int:
-    """The split penalty in nano-minor units (validated, cached per value and currency)."""
-    key = (currency, penalty)
+def _model_currency(
+    net: StoreNetwork, cost_model: CostModel | None
+) -> tuple[CostModel | None, str]:
+    """The custom cost model the solver must ask (``None`` for the linear one) and the currency.
+
+    The default model, passed or not, prices in the stores' own currency.
+    """
+    if cost_model is None or isinstance(cost_model, LinearCostModel):
+        return None, net.currency
+    return cost_model, cost_model.currency
+
+
+def _penalty_nano(policy: RoutingPolicy, currency: str) -> int:
+    """The split penalty in nano-minor units (validated, cached per value and currency).
+
+    Raises:
+        RoutingValidationError: ``routing.invalid_policy`` when the penalty is not a whole
+            number of minor units of ``currency``.
+        RoutingCurrencyError: ``routing.currency_mismatch`` when the penalty was given as Money
+            in another currency.
+    """
+    penalty = policy.split_penalty
+    penalty_currency = policy.split_penalty_currency
+    key = (currency, penalty, penalty_currency)
     got = _PENALTY_CACHE.get(key)
     if got is not None:
         return got
-    pen = penalty * (minor_per_major(currency) * NANO)
-    if pen != pen.to_integral_value():
+    if penalty_currency is not None and penalty_currency != currency:
+        raise RoutingCurrencyError(
+            f"split_penalty is in {penalty_currency} but the shipments are priced in "
+            f"{currency}; give the penalty in {currency}",
+            code="routing.currency_mismatch",
+            details={"field": "split_penalty", "currency": penalty_currency},
+        )
+    minor = penalty * minor_per_major(currency)
+    if minor != minor.to_integral_value():
         raise RoutingValidationError(
-            f"split_penalty {penalty} is finer than the minor unit of {currency}; round it",
+            f"split_penalty {penalty} is finer than the minor unit of {currency}; round it to "
+            "a whole number of minor units",
             code="routing.invalid_policy",
             details={"errors": [{"field": "split_penalty", "message": "too precise"}]},
         )
     if len(_PENALTY_CACHE) >= _CACHE_LIMIT:
         _PENALTY_CACHE.clear()
-    got = _PENALTY_CACHE[key] = int(pen)
+    got = _PENALTY_CACHE[key] = int(minor) * NANO
     return got
 
 
@@ -374,6 +443,88 @@ def _money(minor: int, currency: str) -> Money:
             _MONEY_CACHE.clear()
         m = _MONEY_CACHE[key] = from_minor(minor, currency)
     return m
+
+
+def validate_request(
+    *,
+    request: RouteRequest,
+    network: StoreNetwork,
+    policy: RoutingPolicy,
+    cost_model: CostModel | None = None,
+) -> None:
+    """Check what :func:`route_request` checks against the network, without routing.
+
+    The pickup store, the pins (candidate stores, not excluded, holding each pinned line in the
+    stores' own stock, no more pinned stores than ``max_shipments``) and the split penalty in
+    the shipments' currency. :func:`~multistore.routing.route_batch` runs it on every order
+    before routing any.
+
+    Raises:
+        RoutingValidationError: the code :func:`route_request` would raise for this request.
+        RoutingCurrencyError: ``routing.currency_mismatch`` for a split penalty in another
+            currency.
+    """
+    _penalty_nano(policy, _model_currency(network, cost_model)[1])
+    if request.pickup_store is not None:
+        _pickup_index(network, request)
+    if not request.pins:
+        return
+    qty_of = dict(request.lines)
+    view = network.stock_view
+    pinned: set[int] = set()
+    for sku, sid in request.pins:
+        i = _pin_index(network, request, sku, sid)
+        have = view[i].get(sku, 0)
+        if have < qty_of[sku]:
+            raise _pin_without_stock(sku, sid, have, qty_of[sku])
+        pinned.add(i)
+    _check_pin_count(len(pinned), policy)
+
+
+def _pickup_index(net: StoreNetwork, req: RouteRequest) -> int:
+    """Network index of the request's pickup store (which must offer pickup, not excluded)."""
+    assert req.pickup_store is not None
+    home = _store_index(net, req.pickup_store, "pickup store")
+    ps = net.stores[home]
+    if not ps.pickup:
+        raise RoutingValidationError(
+            f"store {ps.store_id!r} does not offer pickup; choose a store with pickup=True",
+            code="routing.pickup_unavailable",
+        )
+    if ps.store_id in req.excluded:
+        raise RoutingValidationError(
+            f"pickup store {ps.store_id!r} is also excluded; remove it from excluded",
+            code="routing.pickup_unavailable",
+        )
+    return home
+
+
+def _pin_index(net: StoreNetwork, req: RouteRequest, sku: str, sid: str) -> int:
+    """Network index of the store ``sku`` is pinned to (a candidate, not excluded)."""
+    i = _store_index(net, sid, f"store pinned for {sku!r}")
+    if sid in req.excluded:
+        raise RoutingValidationError(
+            f"SKU {sku!r} is pinned to store {sid!r}, which is also excluded; drop one",
+            code="routing.pin_conflict",
+        )
+    return i
+
+
+def _pin_without_stock(sku: str, sid: str, have: int, qty: int) -> RoutingValidationError:
+    return RoutingValidationError(
+        f"SKU {sku!r} is pinned to store {sid!r}, which has {have} of the "
+        f"{qty} units; pin another store or lower the quantity",
+        code="routing.pin_without_stock",
+        details={"sku": sku, "store_id": sid, "available": have},
+    )
+
+
+def _check_pin_count(count: int, policy: RoutingPolicy) -> None:
+    if policy.max_shipments is not None and count > policy.max_shipments:
+        raise RoutingValidationError(
+            f"pins need {count} shipments but max_shipments is {policy.max_shipments}",
+            code="routing.pin_conflict",
+        )
 
 
 def _store_index(net: StoreNetwork, store_id: str, what: str) -> int:
@@ -522,7 +673,7 @@ def _build_plan(  # noqa: PLR0912 - the plan's fields in the order they are deri
                 reasons.append(ctx.short_reason[sku])
             extra = short_by_sku.get(sku, 0)
             if extra:
-                reasons.append(f"does not fit within {ctx.policy.max_shipments} shipment(s)")
+                reasons.append(_cap_reason(ctx.policy.max_shipments, proven=result.proven))
             if missing + extra:
                 unfulfilled.append(
                     UnfulfilledLine(sku=sku, quantity=missing + extra, reason="; ".join(reasons))
@@ -576,6 +727,16 @@ def _build_plan(  # noqa: PLR0912 - the plan's fields in the order they are deri
         ctx.minors = minors
         _set_explanation(plan, explain(ctx=ctx, plan=plan, reason=None))
     return plan
+
+
+def _cap_reason(limit: int | None, *, proven: bool) -> str:
+    """Why units fitting no shipment under the cap stay unfulfilled (a claim only when proven)."""
+    if proven:
+        return f"does not fit within {limit} shipment(s)"
+    return (
+        f"not placed within {limit} shipment(s) by the search budget "
+        "(raise node_budget or use mode 'exact')"
+    )
 
 
 _ZERO = Decimal(0)
@@ -647,7 +808,11 @@ def reroute(
 
     The rejected store is excluded. The other shipments are kept when the rejected lines can be
     placed elsewhere (on kept stores, whose fixed cost is already paid, or on new ones); when
-    keeping them would leave more units unfulfilled, the whole order is routed again.
+    keeping them would leave more units unfulfilled, the whole order is routed again. The
+    policy holds for the result as for :func:`route`: it has at most ``max_shipments``
+    shipments (the rejected lines get the shipments the kept ones leave; otherwise the whole
+    order is routed again), and with ``allow_partial=False`` it is complete or the same
+    ``"unfulfilled"`` plan :func:`route` gives without the rejected store.
 
     Args:
         plan: The plan that was rejected.
@@ -658,7 +823,10 @@ def reroute(
 
     Raises:
         RoutingValidationError: ``routing.unknown_store`` when the plan has no shipment from
-            ``rejected_store``.
+            ``rejected_store``; ``routing.pickup_unavailable`` when ``rejected_store`` is the
+            order's pickup store (the customer cannot collect at an excluded store: route a
+            new order with another pickup store); any error :func:`route` raises for the
+            order without the rejected store.
     """
     net = StoreNetwork.of(candidates)
     pol = RoutingPolicy.load(policy)
@@ -687,39 +855,82 @@ def reroute(
         "without it.",
     )
     kept = [s for s in plan.shipments if s.store_id != rejected_store]
-    if not kept:
+    merged = _keep_others(plan, rejected, kept, full_req, net, pol, cost_model) if kept else None
+    if (
+        merged is None
+        or (not pol.allow_partial and merged.status != "complete")
+        or merged.units_shipped < full.units_shipped
+    ):
         return full
-    # keep the other shipments: consume their stock, route only the rejected lines
+    return merged
+
+
+def _keep_others(  # noqa: PLR0917 - private helper of reroute
+    plan: RoutingPlan,
+    rejected: Shipment,
+    kept: list[Shipment],
+    full_req: RouteRequest,
+    net: StoreNetwork,
+    pol: RoutingPolicy,
+    cost_model: CostModel | None,
+) -> RoutingPlan | None:
+    """Keep the other shipments and route only the rejected lines (``None`` when impossible).
+
+    Under ``max_shipments`` the rejected lines first get the full cap (kept stores they reuse
+    add no shipment); when the merged plan has too many shipments, they get the shipments the
+    kept ones leave; when none is left, ``None``.
+    """
     view = [dict(s.stock) for s in net.stores]
     free: set[int] = set()
     for s in kept:
         i = net.index_of.get(s.store_id)
         if i is None:
-            return full
+            return None
         free.add(i)
         for line in s.lines:
             view[i][line.sku] = view[i].get(line.sku, 0) - line.quantity
             if view[i][line.sku] < 0:
-                return full
+                return None
+    rejected_skus = {x.sku for x in rejected.lines}
     part_req = RouteRequest(
         lines=tuple((line.sku, line.quantity) for line in rejected.lines),
-        destination=old.destination,
-        pickup_store=old.pickup_store,
-        pins=tuple((sku, sid) for sku, sid in pins if sku in {x.sku for x in rejected.lines}),
-        excluded=excluded,
+        destination=full_req.destination,
+        pickup_store=full_req.pickup_store,
+        pins=tuple((sku, sid) for sku, sid in full_req.pins if sku in rejected_skus),
+        excluded=full_req.excluded,
     )
-    part = route_request(
-        request=part_req,
-        network=net,
-        policy=pol,
-        cost_model=cost_model,
-        stock=view,
-        free=frozenset(free),
+    limit = pol.max_shipments
+    caps: list[int | None] = [limit]
+    if limit is not None and limit - len(kept) >= 1:
+        caps.append(limit - len(kept))
+    for cap in caps:
+        part = route_request(
+            request=part_req,
+            network=net,
+            policy=pol if cap == limit else pol.model_copy(update={"max_shipments": cap}),
+            cost_model=cost_model,
+            stock=view,
+            free=frozenset(free),
+        )
+        if cap != limit and part.unfulfilled:
+            part = _restate_cap(part, cap, limit)
+        merged = _merge(plan, rejected.store_id, kept, part, full_req, net, pol, cost_model)
+        if limit is None or len(merged.shipments) <= limit:
+            return merged
+    return None
+
+
+def _restate_cap(part: RoutingPlan, cap: int | None, limit: int | None) -> RoutingPlan:
+    """Reasons of a part routed under a lowered cap, stated with the order's own cap."""
+    lowered = f"within {cap} shipment(s)"
+    own = f"within {limit} shipment(s)"
+    return attrs.evolve(
+        part,
+        unfulfilled=tuple(
+            attrs.evolve(u, reason=u.reason.replace(lowered, own)) for u in part.unfulfilled
+        ),
+        explanation=tuple(line.replace(lowered, own) for line in part.explanation),
     )
-    merged = _merge(plan, rejected_store, kept, part, full_req, net, pol, cost_model)
-    if merged.units_shipped >= full.units_shipped:
-        return merged
-    return full
 
 
 def _note(plan: RoutingPlan, sentence: str) -> RoutingPlan:
