@@ -19,8 +19,26 @@ from multistore.routing.router import route_request, validate_request
 __all__ = ["BatchResult", "OrderRequest", "route_batch"]
 
 
-def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value or {}))
+def _frozen_map(value: object, field: str, code: str) -> Mapping[str, Any]:
+    """A read-only copy of a mapping field (``None``: empty), else the error :func:`route` gives."""
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise RoutingValidationError(
+            f"{field} must be a mapping, got a {type(value).__name__}; pass {field}="
+            + ("{'SKU': quantity, ...}" if field == "lines" else "{'SKU': 'store id', ...}"),
+            code=code,
+            details={"field": field},
+        )
+    return MappingProxyType(dict(value))
+
+
+def _lines(value: object) -> Mapping[str, int]:
+    return _frozen_map(value, "lines", "routing.empty_order")
+
+
+def _pins(value: object) -> Mapping[str, str]:
+    return _frozen_map(value, "pins", "routing.invalid_order")
 
 
 @attrs.frozen(slots=True, kw_only=True, eq=False)
@@ -34,13 +52,18 @@ class OrderRequest:
         pickup_store: Pickup store id, if any.
         pins: SKU -> store id.
         excluded: Store ids not to use.
+
+    Raises:
+        RoutingValidationError: as :func:`~multistore.routing.route` does for the same
+            values: ``routing.empty_order`` when ``lines`` is not a mapping,
+            ``routing.invalid_order`` when ``pins`` is not a mapping.
     """
 
     order_id: str = attrs.field(converter=str)
-    lines: Mapping[str, int] = attrs.field(converter=_frozen_map)
+    lines: Mapping[str, int] = attrs.field(converter=_lines)
     destination: Any = None
     pickup_store: str | None = None
-    pins: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    pins: Mapping[str, str] = attrs.field(factory=dict, converter=_pins)
     excluded: Collection[str] = ()
 
 
@@ -163,11 +186,17 @@ def _order(data: Mapping[str, Any], n: int) -> OrderRequest:
         raise RoutingValidationError(
             f"order #{n} has unknown field(s) {sorted(unknown)}", code="routing.invalid_order"
         )
-    return OrderRequest(
-        order_id=data.get("order_id", str(n)),
-        lines=data.get("lines", {}),
-        destination=data.get("destination"),
-        pickup_store=data.get("pickup_store"),
-        pins=data.get("pins"),
-        excluded=data.get("excluded", ()),
-    )
+    order_id = data.get("order_id", str(n))
+    try:
+        return OrderRequest(
+            order_id=order_id,
+            lines=data.get("lines", {}),
+            destination=data.get("destination"),
+            pickup_store=data.get("pickup_store"),
+            pins=data.get("pins"),
+            excluded=data.get("excluded", ()),
+        )
+    except RoutingValidationError as exc:
+        raise RoutingValidationError(
+            f"order {str(order_id)!r}: {exc.message}", code=exc.code, details=exc.details
+        ) from None

@@ -37,6 +37,7 @@ __all__ = [
     "LinearCostModel",
     "ShipmentCosts",
     "distance_metres",
+    "model_currency",
     "round_shipment_cost",
     "shipment_cost",
 ]
@@ -267,21 +268,83 @@ def shipment_cost(
         exact = b + pkm * d + units * (pu + pukm * d)
         cur = store.costs.currency
     else:
+        cur = model_currency(cost_model)
         fixed, unit, per_sku = terms_nano(cost_model, store, d)
         exact = fixed + sum(q * per_sku.get(k, unit) for k, q in lines.items())
-        cur = cost_model.currency
     return from_minor(round_shipment_cost(exact), cur)
+
+
+def _model_name(model: object) -> str:
+    return type(model).__qualname__
+
+
+def model_currency(model: object) -> str:
+    """The currency of a custom cost model, checked to be a model at all.
+
+    Raises:
+        RoutingValidationError: ``routing.invalid_cost`` when ``model`` has no ``terms``
+            method or no ``currency`` (an ISO 4217 code).
+    """
+    if not callable(getattr(model, "terms", None)):
+        raise RoutingValidationError(
+            f"cost model {_model_name(model)} has no terms(store=..., distance_km=...) method; "
+            "pass a CostModel (see multistore.routing.cost.CostModel)",
+            code="routing.invalid_cost",
+            details={"model": _model_name(model)},
+        )
+    cur = getattr(model, "currency", None)
+    if cur is None:
+        raise RoutingValidationError(
+            f"cost model {_model_name(model)} has no currency; give it a currency attribute "
+            "with the ISO 4217 code of the amounts its terms() return",
+            code="routing.invalid_cost",
+            details={"model": _model_name(model)},
+        )
+    return cur  # type: ignore[no-any-return]
 
 
 def terms_nano(
     model: CostModel, store: CandidateStore, d_m: int
 ) -> tuple[int, int, dict[str, int]]:
-    """Ask a custom model for its terms and convert them to exact nano-minor integers."""
+    """Ask a custom model for its terms and convert them to exact nano-minor integers.
+
+    Raises:
+        RoutingValidationError: ``routing.invalid_cost`` when the model returns something else
+            than :class:`CostTerms` (or an object with its fields), ``per_sku`` is not a mapping,
+            or an amount is not a valid cost; the message names the model and what it returned.
+    """
     t = model.terms(store=store, distance_km=d_m / 1000.0)
-    fixed = _to_nano(_rate(t.fixed, "fixed cost")[0], NANO, "fixed cost")
-    unit = _to_nano(_rate(t.per_unit, "per-unit cost")[0], NANO, "per-unit cost")
-    per_sku = {
-        sku: _to_nano(_rate(v, f"per-unit cost of {sku}")[0], NANO, f"per-unit cost of {sku}")
-        for sku, v in t.per_sku.items()
-    }
+    try:
+        fixed_rate = t.fixed
+        unit_rate = t.per_unit
+        per_sku_rates = t.per_sku
+    except AttributeError:
+        raise _bad_terms(model, store, t, "return a CostTerms(fixed=..., per_unit=...)") from None
+    if not isinstance(per_sku_rates, Mapping):
+        raise _bad_terms(
+            model, store, t, "per_sku must be a mapping of SKU -> per-unit cost (or left out)"
+        )
+    try:
+        fixed = _to_nano(_rate(fixed_rate, "fixed cost")[0], NANO, "fixed cost")
+        unit = _to_nano(_rate(unit_rate, "per-unit cost")[0], NANO, "per-unit cost")
+        per_sku = {
+            sku: _to_nano(_rate(v, f"per-unit cost of {sku}")[0], NANO, f"per-unit cost of {sku}")
+            for sku, v in per_sku_rates.items()
+        }
+    except RoutingValidationError as exc:
+        raise RoutingValidationError(
+            f"cost model {_model_name(model)}, store {store.store_id!r}: {exc.message}",
+            code=exc.code,
+            details={"model": _model_name(model), "store_id": store.store_id},
+        ) from None
     return fixed, unit, per_sku
+
+
+def _bad_terms(
+    model: object, store: CandidateStore, got: object, fix: str
+) -> RoutingValidationError:
+    return RoutingValidationError(
+        f"cost model {_model_name(model)} returned {got!r} for store {store.store_id!r}; {fix}",
+        code="routing.invalid_cost",
+        details={"model": _model_name(model), "store_id": store.store_id},
+    )

@@ -4,7 +4,7 @@ Every error carries a stable dotted code, for example ``routing.unknown_sku``, a
 says what to change. Bad input is rejected before any solving starts.
 
 Codes:
-    ``routing.empty_order``: the order has no lines.
+    ``routing.empty_order``: the order has no lines (``lines`` is empty or not a mapping).
     ``routing.invalid_quantity``: a quantity or stock figure is not a non-negative int.
     ``routing.negative_quantity``: a quantity or stock figure is negative.
     ``routing.invalid_coordinate``: a destination or store location is out of range.
@@ -17,7 +17,10 @@ Codes:
     ``routing.pin_conflict``: a pinned store is also excluded.
     ``routing.pickup_unavailable``: the pickup store does not offer pickup.
     ``routing.invalid_zone``: a delivery zone is not a valid polygon or multipolygon.
-    ``routing.invalid_cost``: a cost rate is negative, a float or too precise.
+    ``routing.invalid_cost``: a cost rate is negative, a float or too precise; or a custom
+        cost model has no ``terms`` method or no ``currency``, or its ``terms()`` returns
+        something other than :class:`~multistore.routing.cost.CostTerms` (or ``per_sku`` that
+        is not a mapping).
     ``routing.currency_mismatch``: candidates price shipments in different currencies, or a
         Money ``split_penalty`` is in another currency.
     ``routing.invalid_policy``: the routing policy has invalid fields (``details["errors"]``).
@@ -26,7 +29,8 @@ Codes:
         is not an int or ``None``.
     ``routing.invalid_radius``: ``max_radius_km`` is not a number or is negative.
     ``routing.invalid_order``: a batch order is malformed, an order line's SKU is not a str,
-        ``pins`` is not a mapping of str to str or ``excluded`` is not a collection of ids.
+        ``pins`` is not a mapping of str to str (in :func:`~multistore.routing.route` and in
+        batch orders alike) or ``excluded`` is not a collection of ids.
     ``routing.duplicate_order``: two orders of one batch share an order id.
 """
 

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from multistore.money import from_minor, minor_per_major
 from multistore.routing.baselines import nearest_fill
 from multistore.routing.cost import NANO
-from multistore.routing.plan import RoutingPlan, Shipment
+from multistore.routing.plan import RoutingPlan, Shipment, UnfulfilledLine
 from multistore.routing.problem import Problem
 
 if TYPE_CHECKING:
+    from multistore.routing.candidates import StoreNetwork
     from multistore.routing.router import Context
 
-__all__ = ["explain", "yuan"]
+__all__ = [
+    "explain",
+    "explain_kept",
+    "pickup_sentence",
+    "pinned_sentence",
+    "shipments_sentence",
+    "shipped_counts",
+    "unfulfilled_sentences",
+    "yuan",
+]
 
 _SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "JPY": "¥", "GBP": "£", "HKD": "HK$"}
 
@@ -53,27 +64,19 @@ def explain(*, ctx: Context, plan: RoutingPlan, reason: str | None) -> tuple[str
     """Build the explanation of ``plan`` (see :attr:`RoutingPlan.explanation`)."""
     cur = ctx.currency
     out: list[str] = []
-    n_lines = len(ctx.request.lines)
-    n_units = sum(q for _s, q in ctx.request.lines)
     if reason is not None:
         out.append(f"Nothing ships: {reason}.")
     elif plan.shipments:
         minors = _minors(ctx, plan)
         labels = [_label(ctx, s.store_id) for s in plan.shipments]
-        parts = [
-            f"{label}: {_lines(s)}, "
-            f"{'picked up in store' if s.pickup else f'{s.distance_km:.1f} km'}, "
-            f"{yuan(minor, cur)}"
-            for s, label, minor in zip(plan.shipments, labels, minors, strict=True)
-        ]
-        out.append(
-            f"{n_lines} line(s), {n_units} unit(s) go in {len(plan.shipments)} shipment(s): "
-            + "; ".join(parts)
-            + f". Shipping costs {yuan(sum(minors), cur)}."
-        )
+        if plan.unfulfilled:  # count what ships, not what was ordered
+            n_lines, n_units = shipped_counts(plan.shipments)
+        else:
+            n_lines = len(ctx.request.lines)
+            n_units = sum(q for _s, q in ctx.request.lines)
+        out.append(shipments_sentence(plan.shipments, labels, minors, cur, n_lines, n_units))
         if ctx.pickup is not None and any(not s.pickup for s in plan.shipments):
-            home = ctx.net.stores[ctx.pickup].label
-            out.append(f"The customer collects at {home}; the other stores transfer to it.")
+            out.append(pickup_sentence(ctx.net.stores[ctx.pickup].label))
         _claims(ctx, plan, labels, out)
         _compare(ctx, plan, out)
         if plan.optimal:
@@ -86,8 +89,114 @@ def explain(*, ctx: Context, plan: RoutingPlan, reason: str | None) -> tuple[str
                 f"{yuan(int(plan.lower_bound.amount * minor_per_major(cur)), cur)}, "
                 f"a gap of at most {plan.gap * 100:.2f}%."
             )
-    out.extend(f"{u.sku}: {u.quantity} unit(s) cannot ship: {u.reason}." for u in plan.unfulfilled)
+    out.extend(unfulfilled_sentences(plan.unfulfilled))
     _ineligible(ctx, plan, out)
+    return tuple(out)
+
+
+def shipped_counts(shipments: Sequence[Shipment]) -> tuple[int, int]:
+    """Lines (distinct SKUs) and units that ``shipments`` carry."""
+    skus = {line.sku for s in shipments for line in s.lines}
+    return len(skus), sum(s.units for s in shipments)
+
+
+def shipments_sentence(  # noqa: PLR0917 - the figures of one sentence
+    shipments: Sequence[Shipment],
+    labels: Sequence[str],
+    minors: Sequence[int],
+    currency: str,
+    n_lines: int,
+    n_units: int,
+) -> str:
+    """The sentence listing who ships what, how far and at what cost, and the shipping total.
+
+    Args:
+        shipments: The plan's shipments.
+        labels: Each shipment's store label (same order).
+        minors: Each shipment's rounded cost in minor units (same order).
+        currency: ISO 4217 code of the costs.
+        n_lines: Lines the shipments carry.
+        n_units: Units the shipments carry.
+    """
+    parts = [
+        f"{label}: {_lines(s)}, "
+        f"{'picked up in store' if s.pickup else f'{s.distance_km:.1f} km'}, "
+        f"{yuan(minor, currency)}"
+        for s, label, minor in zip(shipments, labels, minors, strict=True)
+    ]
+    return (
+        f"{n_lines} line(s), {n_units} unit(s) go in {len(shipments)} shipment(s): "
+        + "; ".join(parts)
+        + f". Shipping costs {yuan(sum(minors), currency)}."
+    )
+
+
+def pickup_sentence(home: str) -> str:
+    """The sentence saying where the customer collects the order (``home``: the store label)."""
+    return f"The customer collects at {home}; the other stores transfer to it."
+
+
+def pinned_sentence(label: str, skus: Sequence[str]) -> str:
+    """The sentence saying which SKUs an operator pinned to a shipping store."""
+    return f"{label} ships {', '.join(skus)}: pinned by an operator."
+
+
+def unfulfilled_sentences(unfulfilled: Sequence[UnfulfilledLine]) -> list[str]:
+    """One sentence per unfulfilled line: how many units cannot ship and why."""
+    return [f"{u.sku}: {u.quantity} unit(s) cannot ship: {u.reason}." for u in unfulfilled]
+
+
+def explain_kept(
+    *,
+    plan: RoutingPlan,
+    rejected_id: str,
+    kept: Sequence[Shipment],
+    moved: Sequence[Shipment],
+    net: StoreNetwork,
+    currency: str,
+) -> tuple[str, ...]:
+    """Explain a re-route that keeps the other shipments and routes only the rejected lines.
+
+    The plan is described as merged: its shipments with their own costs, where the rejected
+    lines went, pins, pickup and every unfulfilled line. No optimality is claimed: only the
+    rejected lines were searched.
+
+    Args:
+        plan: The merged plan.
+        rejected_id: The store that rejected its shipment.
+        kept: The shipments kept from the rejected plan.
+        moved: The shipments the rejected lines were routed to (possibly on kept stores).
+        net: The store network (for labels).
+        currency: ISO 4217 code of the costs.
+    """
+    stores = net.stores
+    index_of = net.index_of
+    kept_ids = {s.store_id for s in kept}
+    targets = [
+        f"{stores[index_of[s.store_id]].label} ({_lines(s)}"
+        + (", added to its kept shipment)" if s.store_id in kept_ids else ")")
+        for s in moved
+    ]
+    out = [
+        (
+            f"Store {rejected_id} rejected its shipment; the other {len(kept)} shipment(s) are "
+            f"kept and its lines move to {', '.join(targets) or 'no store'}."
+        )
+    ]
+    if plan.shipments:
+        labels = [stores[index_of[s.store_id]].label for s in plan.shipments]
+        n_lines, n_units = shipped_counts(plan.shipments)
+        minors = [_minor(s) for s in plan.shipments]
+        out.append(shipments_sentence(plan.shipments, labels, minors, currency, n_lines, n_units))
+        home = plan.request.pickup_store
+        if home is not None and any(not s.pickup for s in plan.shipments):
+            out.append(pickup_sentence(stores[index_of[home]].label))
+        out.extend(
+            pinned_sentence(label, s.pinned)
+            for s, label in zip(plan.shipments, labels, strict=True)
+            if s.pinned
+        )
+    out.extend(unfulfilled_sentences(plan.unfulfilled))
     return tuple(out)
 
 
@@ -105,13 +214,13 @@ def _claims(ctx: Context, plan: RoutingPlan, labels: list[str], out: list[str]) 
             line.sku for line in s.lines if holders.get(line.sku) == 1 and line.sku not in s.pinned
         ]
         if s.pinned:
-            out.append(f"{label} ships {', '.join(s.pinned)}: pinned by an operator.")
+            out.append(pinned_sentence(label, s.pinned))
         outsider = bool(outsiders) and ctx.net.index_of[s.store_id] in outsiders
         if outsider:
             why_not = _why_not(ctx, ctx.net.index_of[s.store_id])
             because = "it is pinned" if s.pinned else "it already ships this order"
             out.append(f"{label} is not eligible ({why_not}) but ships because {because}.")
-        if len(s.lines) == n_lines and len(plan.shipments) == 1:
+        if len(s.lines) == n_lines and len(plan.shipments) == 1 and not plan.unfulfilled:
             why = f"{label} takes all {n_lines} line(s)"
             if only:
                 why += (

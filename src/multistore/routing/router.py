@@ -12,11 +12,17 @@ from money.money import Money
 from multistore.geo import GeoPoint
 from multistore.money import from_minor, minor_per_major
 from multistore.routing.candidates import Eligibility, StoreNetwork
-from multistore.routing.cost import NANO, CostModel, LinearCostModel, round_shipment_cost
+from multistore.routing.cost import (
+    NANO,
+    CostModel,
+    LinearCostModel,
+    model_currency,
+    round_shipment_cost,
+)
 from multistore.routing.cover import solve_cover
 from multistore.routing.errors import RoutingCurrencyError, RoutingValidationError
 from multistore.routing.exact import SearchResult, solve_exact
-from multistore.routing.explain import explain
+from multistore.routing.explain import explain, explain_kept
 from multistore.routing.heuristic import multi_start, solve_fast
 from multistore.routing.plan import PlanLine, RoutingPlan, Shipment, UnfulfilledLine
 from multistore.routing.policy import RoutingPolicy
@@ -171,7 +177,7 @@ def route_request(
     """
     ctx = _prepare(request, network, policy, cost_model, stock, free, consumed)
     if ctx.short and not policy.allow_partial:
-        return _infeasible(ctx, "not enough stock at eligible stores")
+        return _short_infeasible(ctx)
     p = ctx.problem
     mode = policy.mode
     result: SearchResult
@@ -225,26 +231,25 @@ def _solve_fast_mode(p: Problem, node_budget: int) -> SearchResult:
     if dummy is not None and not result.proven and result.cost - p.const >= dummy:
         # some units are left short: a plan with every unit costs less than one short unit
         again = solve_exact(p, start=result.is_open, start_cost=result.cost, budget=node_budget)
-        nodes = result.nodes + again.nodes
         result = _best_of(again, result)
-        result.nodes = nodes
     return result
 
 
 def _best_of(result: SearchResult, other: SearchResult) -> SearchResult:
     """The cheaper of two searches' plans of one problem, with the higher of their bounds.
 
-    ``result`` wins ties; it is returned unchanged unless ``other`` has a cheaper plan or a
-    higher proven lower bound. The node count stays ``result``'s.
+    ``result`` wins ties; its plan and bound are kept unless ``other`` has a cheaper plan or a
+    higher proven lower bound. The node count is both searches' (neither is modified).
     """
     cost = result.cost
     lb = result.lower_bound
     other_cost = other.cost
     other_lb = other.lower_bound
+    nodes = result.nodes + other.nodes
     cheaper = other_cost is not None and (cost is None or other_cost < cost)
     higher = other_lb is not None and (lb is None or other_lb > lb)
     if not cheaper and not higher:
-        return result
+        return SearchResult(result.is_open, cost, lb, nodes, proven=result.proven)
     if cheaper:
         is_open, cost = other.is_open, other_cost
     else:
@@ -254,7 +259,7 @@ def _best_of(result: SearchResult, other: SearchResult) -> SearchResult:
     proven = result.proven or other.proven or (cost is not None and lb is not None and lb >= cost)
     if cost is not None and lb is not None and lb > cost:
         lb = cost
-    return SearchResult(is_open, cost, lb, result.nodes, proven=proven)
+    return SearchResult(is_open, cost, lb, nodes, proven=proven)
 
 
 def _prepare(  # noqa: PLR0912, PLR0915, PLR0917 - validation in the order the rules apply
@@ -395,7 +400,7 @@ def _model_currency(
     """
     if cost_model is None or isinstance(cost_model, LinearCostModel):
         return None, net.currency
-    return cost_model, cost_model.currency
+    return cost_model, model_currency(cost_model)
 
 
 def _penalty_nano(policy: RoutingPolicy, currency: str) -> int:
@@ -538,14 +543,43 @@ def _store_index(net: StoreNetwork, store_id: str, what: str) -> int:
     return i
 
 
-def _infeasible(ctx: Context, why: str) -> RoutingPlan:
+_NO_STOCK = "not enough stock at eligible stores"
+
+
+def _short_infeasible(ctx: Context) -> RoutingPlan:
+    """The plan of an all-or-nothing order that lacks stock: nothing ships.
+
+    When earlier orders of a batch emptied a pinned store, the reason names the store and what
+    it has left, and the pinned line gives that as its own reason.
+    """
+    req = ctx.request
+    short = ctx.short
+    pins = [(sku, sid) for sku, sid in req.pins if sku in short]
+    if not pins:
+        return _infeasible(ctx, _NO_STOCK)
+    qty_of = dict(req.lines)
+    view = ctx.stock if ctx.stock is not None else ctx.net.stock_view
+    index_of = ctx.net.index_of
+    parts = [
+        f"pinned store {sid} has {view[index_of[sid]].get(sku, 0)} of the {qty_of[sku]} "
+        f"unit(s) of {sku} left after earlier orders of this batch"
+        for sku, sid in pins
+    ]
+    if len(pins) < len(short):
+        parts.append(_NO_STOCK)
+    return _infeasible(ctx, "; ".join(parts), pinned={sku for sku, _sid in pins})
+
+
+def _infeasible(ctx: Context, why: str, *, pinned: Collection[str] = ()) -> RoutingPlan:
+    """The plan of an order that does not ship, and why.
+
+    ``pinned``: short pinned SKUs whose own reason is given alone (other short lines are then
+    short at eligible stores).
+    """
     cur = ctx.currency
+    reasons = ctx.short_reason
     unf = tuple(
-        UnfulfilledLine(
-            sku=sku,
-            quantity=qty,
-            reason=f"{why}: {ctx.short_reason[sku]}" if sku in ctx.short_reason else why,
-        )
+        UnfulfilledLine(sku=sku, quantity=qty, reason=_line_why(sku, why, reasons, pinned))
         for sku, qty in ctx.request.lines
     )
     zero = from_minor(0, cur)
@@ -567,6 +601,20 @@ def _infeasible(ctx: Context, why: str) -> RoutingPlan:
     if ctx.policy.explain:
         _set_explanation(plan, explain(ctx=ctx, plan=plan, reason=why))
     return plan
+
+
+def _line_why(sku: str, why: str, reasons: Mapping[str, str], pinned: Collection[str]) -> str:
+    """Why a line of an order that does not ship cannot ship.
+
+    A short line gives the order's reason with its own (a short pinned line its own alone,
+    other short lines then being short at eligible stores); any other line the order's reason.
+    """
+    own = reasons.get(sku)
+    if own is None:
+        return why
+    if not pinned:
+        return f"{why}: {own}"
+    return own if sku in pinned else f"{_NO_STOCK}: {own}"
 
 
 def _with_explanation(plan: RoutingPlan, lines: tuple[str, ...]) -> RoutingPlan:
@@ -904,10 +952,11 @@ def _keep_others(  # noqa: PLR0917 - private helper of reroute
     if limit is not None and limit - len(kept) >= 1:
         caps.append(limit - len(kept))
     for cap in caps:
+        # the merged plan gets its own explanation (the part's would describe the part alone)
         part = route_request(
             request=part_req,
             network=net,
-            policy=pol if cap == limit else pol.model_copy(update={"max_shipments": cap}),
+            policy=pol.model_copy(update={"max_shipments": cap, "explain": False}),
             cost_model=cost_model,
             stock=view,
             free=frozenset(free),
@@ -929,7 +978,6 @@ def _restate_cap(part: RoutingPlan, cap: int | None, limit: int | None) -> Routi
         unfulfilled=tuple(
             attrs.evolve(u, reason=u.reason.replace(lowered, own)) for u in part.unfulfilled
         ),
-        explanation=tuple(line.replace(lowered, own) for line in part.explanation),
     )
 
 
@@ -985,15 +1033,7 @@ def _merge(  # noqa: PLR0917 - private helper of reroute
     shipping = sum(round_shipment_cost_of(s) for s in ships)
     pen_minor = int(policy.split_penalty * minor_per_major(cur)) * max(0, len(ships) - 1)
     unfulfilled = (*old.unfulfilled, *part.unfulfilled)
-    moved = ", ".join(f"{s.store_id}" for s in part.shipments) or "no store"
-    explanation = (
-        (
-            f"Store {rejected_id} rejected its shipment; the other {len(kept)} shipment(s) are "
-            f"kept and its lines move to {moved}."
-        ),
-        *part.explanation,
-    )
-    return RoutingPlan(
+    merged = RoutingPlan(
         status="complete" if not unfulfilled else ("partial" if ships else "unfulfilled"),
         shipments=tuple(ships),
         unfulfilled=unfulfilled,
@@ -1005,6 +1045,19 @@ def _merge(  # noqa: PLR0917 - private helper of reroute
         optimal=False,
         mode="reroute",
         nodes=part.nodes,
-        explanation=explanation if policy.explain else (),
+        explanation=(),
         request=request,
     )
+    if policy.explain:
+        _set_explanation(
+            merged,
+            explain_kept(
+                plan=merged,
+                rejected_id=rejected_id,
+                kept=kept,
+                moved=part.shipments,
+                net=net,
+                currency=cur,
+            ),
+        )
+    return merged
