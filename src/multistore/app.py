@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
+from multistore._validation import check_non_negative_int, check_positive_int
 from multistore.adapters.events.inprocess import InProcessEventBus
 from multistore.adapters.registry import create_storage
 from multistore.adapters.system import SystemClock, UuidIdFactory
@@ -99,12 +100,19 @@ class Multistore:
         """Publish pending outbox events to :attr:`events`, oldest first.
 
         Args:
-            limit: Most events to publish in this call.
-            batch: Events per outbox read.
+            limit: Most events to publish in this call (0 publishes nothing).
+            batch: Events per outbox read (an int of at least 1).
 
         Returns:
             How many events were published.
+
+        Raises:
+            ValidationError: before anything is read: ``validation.not_an_integer`` when
+                ``limit`` or ``batch`` is not an int, ``validation.non_positive_quantity`` for
+                ``batch`` below 1, ``validation.negative_quantity`` for a negative ``limit``.
         """
+        check_non_negative_int(limit, "limit")
+        check_positive_int(batch, "batch")
         total = 0
         while total < limit:
             size = min(batch, limit - total)

@@ -18,7 +18,7 @@ from datetime import datetime
 import attrs
 from money.money import Money
 
-from multistore._validation import check_enum, check_id, valid_id
+from multistore._validation import check_enum, check_id, check_minor_units, valid_id
 from multistore.errors import FloatMoneyError, ValidationError
 
 __all__ = [
@@ -176,8 +176,9 @@ class StorePrice:
 
     Raises:
         FloatMoneyError: for a float price.
-        ValidationError: ``catalog.invalid_price`` for a negative or non-Money price,
-            ``catalog.invalid_window`` for a naive datetime or ``valid_to <= valid_from``.
+        ValidationError: ``catalog.invalid_price`` for a negative or non-Money price or one
+            above ``2**63 - 1`` minor units, ``catalog.invalid_window`` for a naive datetime
+            or ``valid_to <= valid_from``.
     """
 
     store_id: str = attrs.field(validator=valid_id("store_id"))
@@ -199,6 +200,7 @@ class StorePrice:
                 f"Money, got {self.price!r}",
                 code="catalog.invalid_price",
             )
+        check_minor_units(self.price, "store_price.price", code="catalog.invalid_price")
         for name in ("valid_from", "valid_to"):
             moment = getattr(self, name)
             if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):

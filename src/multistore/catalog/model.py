@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 from money.money import Money
 
-from multistore._validation import check_text, valid_id, valid_text
+from multistore._validation import check_minor_units, check_text, valid_id, valid_text
 from multistore.errors import FloatMoneyError, ValidationError
 
 __all__ = ["Product", "Sku"]
@@ -39,7 +39,7 @@ class Sku:
 
     Raises:
         ValidationError: ``validation.empty_id`` for an empty code; ``catalog.invalid_price``
-            for a negative or non-Money price.
+            for a negative or non-Money price, or one above ``2**63 - 1`` minor units.
         FloatMoneyError: when the price is a float.
     """
 
@@ -63,6 +63,7 @@ class Sku:
                 f"got {self.list_price!r}",
                 code="catalog.invalid_price",
             )
+        check_minor_units(self.list_price, "sku.list_price", code="catalog.invalid_price")
         if self.barcode is not None and not (
             self.barcode.isdigit() and len(self.barcode) in (8, 12, 13, 14)
         ):

@@ -236,10 +236,16 @@ class CatalogService:
     ) -> Sequence[CatalogChange]:
         """Return the assortment changes after ``version``, oldest first, for incremental sync.
 
+        A page never splits a version: it ends before a version whose changes do not all fit in
+        ``limit``, except that a first version with more than ``limit`` changes is returned
+        whole (so paging always advances). Continue with ``version=page[-1].version``; paging
+        this way returns exactly the changes of one unpaged call.
+
         Args:
             version: The last version the caller applied (0 for everything).
             store_id: Only this store's changes.
-            limit: At most this many (continue from the last change's version).
+            limit: At most this many changes, unless the first version alone has more (see
+                above); continue from the last change's version.
 
         Raises:
             ValidationError: for a negative version or a limit below 1.

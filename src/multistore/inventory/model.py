@@ -10,6 +10,7 @@ import attrs
 
 from multistore._validation import (
     check_enum,
+    check_int_range,
     check_non_negative_int,
     check_positive_int,
     valid_id,
@@ -117,6 +118,7 @@ class StockMovement:
                 f"movement quantity must be a non-zero int, got {self.quantity!r}",
                 code="validation.non_positive_quantity",
             )
+        check_int_range(self.quantity, "quantity")
 
 
 @attrs.frozen

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 from multistore._validation import (
     check_enum,
     check_id,
+    check_int_range,
     check_non_negative_int,
     check_positive_int,
 )
@@ -70,6 +71,16 @@ def _level_payload(level: StockLevel) -> dict[str, object]:
     }
 
 
+def _levels_after(
+    uow: UnitOfWork, reservations: Sequence[Reservation]
+) -> Mapping[tuple[str, str], StockLevel]:
+    """The levels of every line of ``reservations``, read once after the change."""
+    if not reservations:
+        return {}
+    lines = [x for r in reservations for x in r.lines]
+    return uow.stock.snapshot(skus={x.sku for x in lines}, store_ids={x.store_id for x in lines})
+
+
 def _lines_payload(res: Reservation) -> list[dict[str, object]]:
     return [{"store_id": x.store_id, "sku": x.sku, "quantity": x.quantity} for x in res.lines]
 
@@ -91,6 +102,7 @@ def _check_quantity_sign(kind: MovementKind, quantity: int) -> None:
             f"movement quantity must be a non-zero int, got {quantity!r}",
             code="validation.non_positive_quantity",
         )
+    check_int_range(quantity, "quantity")
     if kind in _INBOUND and quantity < 0:
         raise ValidationError(
             f"a {kind.value} adds stock: give a positive quantity, got {quantity}",
@@ -431,6 +443,9 @@ class InventoryService:
     def expire(self, *, actor: Actor) -> Sequence[Reservation]:
         """Release every hold whose time is up (``expires_at`` at or before the clock's now).
 
+        Each expired hold writes a ``stock.expired`` event with its key, its lines and the
+        levels of its lines after the whole sweep (``levels``, sorted by store and SKU).
+
         Returns:
             The reservations that expired in this call.
 
@@ -441,11 +456,20 @@ class InventoryService:
 
         def work(uow: UnitOfWork) -> Outcome[Sequence[Reservation]]:
             expired = list(uow.stock.expire(now=self._ctx.clock.now()))
+            levels = _levels_after(uow, expired)
             events = [
                 (
                     "stock.expired",
                     f"reservation:{r.key}",
-                    {"key": r.key, "lines": _lines_payload(r)},
+                    {
+                        "key": r.key,
+                        "lines": _lines_payload(r),
+                        "levels": [
+                            _level_payload(levels[p])
+                            for p in sorted({(x.store_id, x.sku) for x in r.lines})
+                            if p in levels
+                        ],
+                    },
                 )
                 for r in expired
             ]

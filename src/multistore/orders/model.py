@@ -10,7 +10,13 @@ import attrs
 from money.money import Money
 
 from multistore import money as m
-from multistore._validation import check_enum, check_positive_int, valid_id
+from multistore._validation import (
+    check_enum,
+    check_line_amount,
+    check_lines_total,
+    check_positive_int,
+    valid_id,
+)
 from multistore.errors import ConflictError, FloatMoneyError, ValidationError
 from multistore.geo import GeoPoint
 
@@ -51,7 +57,9 @@ class OrderLine:
     """One line of an order: a quantity of one SKU at a unit price.
 
     Raises:
-        ValidationError: for an empty SKU, a non-positive quantity, or a negative price.
+        ValidationError: for an empty SKU, a non-positive quantity, or a negative price;
+            ``validation.invalid`` for a quantity above ``2**63 - 1``; ``order.invalid_price``
+            for a unit price or line amount above ``2**63 - 1`` minor units.
         FloatMoneyError: for a float price.
     """
 
@@ -68,6 +76,8 @@ class OrderLine:
                 f"unit price of {self.sku!r} must be a non-negative Money",
                 code="order.invalid_price",
             )
+        # also bounds the unit price: the quantity is at least 1
+        check_line_amount(self.unit_price, self.quantity, "line.amount", code="order.invalid_price")
 
     @property
     def amount(self) -> Money:
@@ -100,7 +110,8 @@ class Order:
 
     Raises:
         ValidationError: for empty ids, no lines, duplicate SKUs, neither destination nor
-            pickup store, or a destination that is not a GeoPoint.
+            pickup store, or a destination that is not a GeoPoint; ``order.invalid_price``
+            for a total above ``2**63 - 1`` minor units.
         CurrencyMismatchError: when lines are priced in different currencies.
     """
 
@@ -126,6 +137,11 @@ class Order:
                 code="order.duplicate_sku",
             )
         m.ensure_same_currency(*(line.unit_price for line in self.lines))
+        check_lines_total(
+            [(line.unit_price, line.quantity) for line in self.lines],
+            "order.total",
+            code="order.invalid_price",
+        )
         if self.destination is None and self.pickup_store_id is None:
             raise ValidationError(
                 f"order {self.id!r} needs a destination or a pickup store",

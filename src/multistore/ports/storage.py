@@ -286,7 +286,9 @@ class AssortmentRepository(Protocol):
         """Return changes with a version above ``version``, by (version, product, store).
 
         ``store_id`` keeps one store's changes; ``limit`` caps how many are returned (sync in
-        pages by passing the last version seen).
+        pages by passing the last version seen). A page never splits a version: it ends before
+        a version that does not fit whole, and a first version larger than ``limit`` is
+        returned whole, so paging always progresses and never loses a change.
         """
         ...
 

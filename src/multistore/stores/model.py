@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from multistore._validation import check_enum, check_text, valid_id, valid_text
+from multistore._validation import (
+    check_enum,
+    check_text,
+    valid_bool,
+    valid_id,
+    valid_str,
+    valid_text,
+)
 from multistore.errors import ValidationError
 from multistore.geo import GeoPoint
 
@@ -151,20 +158,23 @@ class Store:
         pickup: Whether customers may collect orders here.
 
     Raises:
-        ValidationError: for an empty id, name or region, or a location that is not a GeoPoint.
+        ValidationError: ``validation.empty_id`` for an empty id or region,
+            ``validation.empty_text`` for an empty name or format, ``validation.invalid`` for a
+            phone that is not a string or ``delivers`` / ``pickup`` that is not a bool,
+            ``geo.invalid_coordinate`` for a location that is not a GeoPoint.
     """
 
     id: str = attrs.field(validator=valid_id("store.id"))
     name: str = attrs.field(validator=valid_text("store.name"))
     region: str = attrs.field(validator=valid_id("store.region"))
-    format: str
+    format: str = attrs.field(validator=valid_text("store.format"))
     address: Address
     location: GeoPoint
     opening_hours: OpeningHours = attrs.field(factory=OpeningHours)
     status: StoreStatus = attrs.field(default=StoreStatus.ACTIVE, converter=_store_status)
-    phone: str = ""
-    delivers: bool = True
-    pickup: bool = True
+    phone: str = attrs.field(default="", validator=valid_str("store.phone"))
+    delivers: bool = attrs.field(default=True, validator=valid_bool("store.delivers"))
+    pickup: bool = attrs.field(default=True, validator=valid_bool("store.pickup"))
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.location, GeoPoint):

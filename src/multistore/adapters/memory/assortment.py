@@ -49,15 +49,24 @@ class MemoryAssortmentRepository:
     def changes_since(
         self, version: int, *, store_id: str | None = None, limit: int | None = None
     ) -> Sequence[CatalogChange]:
-        """Return changes with a version above ``version``, by (version, product, store)."""
+        """Return changes with a version above ``version``, by (version, product, store).
+
+        A page never splits a version: it stops before a version whose changes do not all fit
+        in ``limit``, except that a first version larger than ``limit`` comes back whole.
+        """
         tx = self._tx()
         out: list[CatalogChange] = []
         for v in range(max(0, version) + 1, self.version() + 1):
-            for change in tx.catalog_changes.get(v) or ():
-                if store_id is None or change.store_id == store_id:
-                    out.append(change)
-                    if limit is not None and len(out) >= limit:
-                        return out
+            changes = [
+                c
+                for c in tx.catalog_changes.get(v) or ()
+                if store_id is None or c.store_id == store_id
+            ]
+            if limit is not None and out and len(out) + len(changes) > limit:
+                return out
+            out.extend(changes)
+            if limit is not None and len(out) >= limit:
+                return out
         return out
 
     def listed(self, store_id: str) -> Sequence[str]:

@@ -7,6 +7,11 @@ succeeded; a failed one stays pending and is claimed again by :meth:`RedisStream
 once it has been idle for ``reclaim_idle_ms``. Delivery is therefore at-least-once; handlers
 must be idempotent on ``event.id`` (the outbox relay may also publish an event twice).
 
+An entry that is not a multistore event (missing or unreadable fields) never reaches a handler
+and never blocks the group: it is copied to the dead-letter stream ``<stream>:dead`` (its raw
+fields plus ``dead_letter_error``, ``dead_letter_entry_id`` and ``dead_letter_group``),
+acknowledged, and logged as a warning; delivery goes on with the next entries.
+
 Examples:
     >>> bus = RedisStreamsEventBus.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
     >>> bus.subscribe("stock.reserved", print)  # doctest: +SKIP
@@ -74,7 +79,7 @@ def decode_event(fields: dict[str, str]) -> Event:
             aggregate=fields["aggregate"],
             payload=json.loads(fields["payload"]),
         )
-    except (KeyError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise AdapterError(
             f"stream entry is not a multistore event (needs fields {', '.join(_FIELDS)}): {exc}",
             code="events.corrupt_entry",
@@ -156,6 +161,9 @@ class RedisStreamsEventBus:
     def poll(self, *, block_ms: int = 0, count: int = 100) -> int:
         """Deliver new (and long-idle pending) events to the handlers; return how many were acked.
 
+        Entries that are not multistore events go to :attr:`dead_letter_stream` (acknowledged,
+        logged, not counted) and do not stop the entries after them.
+
         Args:
             block_ms: Wait up to this long for new events when none are ready (0: don't wait).
             count: Most entries to read in one call.
@@ -181,11 +189,42 @@ class RedisStreamsEventBus:
         for message_id, fields in entries:
             if fields is None:  # trimmed away while pending
                 continue
-            if self._deliver(decode_event(fields)):
+            try:
+                event = decode_event(fields)
+            except AdapterError as exc:
+                self._dead_letter(message_id, fields, exc)
+                continue
+            if self._deliver(event):
                 with _translated("acknowledge an event"):
                     self._client.xack(self.stream, self.group, message_id)
                 acked += 1
         return acked
+
+    @property
+    def dead_letter_stream(self) -> str:
+        """The stream that receives entries which are not multistore events."""
+        return f"{self.stream}:dead"
+
+    def _dead_letter(self, message_id: str, fields: dict[str, str], error: AdapterError) -> None:
+        """Copy a corrupt entry to the dead-letter stream and acknowledge it, in one MULTI."""
+        dead = {
+            **fields,
+            "dead_letter_error": f"[{error.code}] {error.message}",
+            "dead_letter_entry_id": message_id,
+            "dead_letter_group": self.group,
+        }
+        with _translated("move a corrupt entry to the dead-letter stream"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.xadd(self.dead_letter_stream, dead, maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
+            pipe.xack(self.stream, self.group, message_id)
+            pipe.execute()
+        log.warning(
+            "moved entry %s of stream %s to %s: %s",
+            message_id,
+            self.stream,
+            self.dead_letter_stream,
+            error.message,
+        )
 
     def _deliver(self, event: Event) -> bool:
         ok = True

@@ -96,14 +96,28 @@ class SqlAssortmentRepository(_Repository):
     def changes_since(
         self, version: int, *, store_id: str | None = None, limit: int | None = None
     ) -> Sequence[CatalogChange]:
-        """Return changes with a version above ``version``, by (version, product, store)."""
+        """Return changes with a version above ``version``, by (version, product, store).
+
+        A page never splits a version: it stops before a version whose changes do not all fit
+        in ``limit``, except that a first version larger than ``limit`` comes back whole. One
+        query reads ``limit + 1`` rows; a second reads the first version whole only when it
+        alone is larger than ``limit``.
+        """
         stmt = select(t.catalog_changes).where(_C.version > version)
         if store_id is not None:
             stmt = stmt.where(_C.store_id == store_id)
         stmt = stmt.order_by(_C.version, _C.product_id, _C.store_id)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return [_change_from_row(r) for r in self._conn.execute(stmt)]
+        if limit is None:
+            return [_change_from_row(r) for r in self._conn.execute(stmt)]
+        rows = [_change_from_row(r) for r in self._conn.execute(stmt.limit(limit + 1))]
+        if len(rows) <= limit:
+            return rows
+        cut = rows[limit].version  # the first version that may not fit whole
+        whole = [c for c in rows[:limit] if c.version < cut]
+        if whole:
+            return whole
+        # The first version alone is larger than the limit: return it whole so paging advances.
+        return [_change_from_row(r) for r in self._conn.execute(stmt.where(_C.version == cut))]
 
     @translated("reading a store's assortment")
     def listed(self, store_id: str) -> Sequence[str]:

@@ -5,6 +5,9 @@
   (retryable: :meth:`SqlStorage.run_in_transaction` retries them a bounded number of times).
 * A unique violation becomes :class:`~multistore.errors.ConflictError` (``storage.duplicate``);
   other constraint violations become :class:`~multistore.errors.IntegrityStorageError`.
+* A number too large for its 64-bit column (``OverflowError`` from the SQLite driver, SQLSTATE
+  ``22003`` from PostgreSQL) becomes :class:`~multistore.errors.ValidationError`
+  (``validation.invalid``), as the models and the memory storage report it.
 * Anything else from the database becomes :class:`~multistore.errors.StorageError`.
 * A connection lost during ``COMMIT`` becomes ``storage.commit_unknown`` (:func:`commit_unknown`,
   not retryable): the server may have committed, so repeating the work could apply it twice.
@@ -25,9 +28,11 @@ from multistore.errors import (
     IntegrityStorageError,
     StorageError,
     TransientStorageError,
+    ValidationError,
 )
 
 __all__ = [
+    "NUMERIC_OUT_OF_RANGE",
     "TRANSIENT_SQLSTATES",
     "commit_unknown",
     "is_transient",
@@ -49,6 +54,9 @@ TRANSIENT_SQLSTATES = frozenset(
     }
 )
 """PostgreSQL SQLSTATE codes after which repeating the whole transaction may succeed."""
+
+NUMERIC_OUT_OF_RANGE = "22003"
+"""PostgreSQL SQLSTATE of a number beyond its column's range (``bigint out of range``)."""
 
 _SQLITE_TRANSIENT = ("database is locked", "database table is locked", "busy", "locked")
 
@@ -77,16 +85,26 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def translate(exc: sa_exc.SQLAlchemyError, *, action: str = "") -> StorageError | ConflictError:
+def translate(
+    exc: sa_exc.SQLAlchemyError | OverflowError, *, action: str = ""
+) -> StorageError | ConflictError | ValidationError:
     """Return the multistore error for a SQLAlchemy/driver exception (the caller raises it).
 
     Args:
-        exc: The exception raised by SQLAlchemy or the driver.
+        exc: The exception raised by SQLAlchemy or the driver (an ``OverflowError`` is what
+            the SQLite driver raises for an int beyond 64 bits).
         action: What was being done, for the message (``"reserving stock"``).
     """
     doing = f" while {action}" if action else ""
     detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
     details = {"sqlstate": sqlstate(exc), "driver_message": detail}
+    if isinstance(exc, OverflowError) or sqlstate(exc) == NUMERIC_OUT_OF_RANGE:
+        return ValidationError(
+            f"a number is too large for the database{doing} ({detail}); quantities, counts and "
+            "amounts in minor units must stay within 2**63 - 1",
+            code="validation.invalid",
+            details=details,
+        )
     if is_transient(exc):
         return TransientStorageError(
             f"the database was busy or hit a deadlock{doing} ({detail}); the transaction was "
@@ -95,34 +113,42 @@ def translate(exc: sa_exc.SQLAlchemyError, *, action: str = "") -> StorageError 
             details=details,
         )
     if isinstance(exc, sa_exc.IntegrityError):
-        state = sqlstate(exc)
-        text = detail.lower()
-        if state == "23505" or "unique constraint" in text:
-            return ConflictError(
-                f"a record with the same key already exists{doing} ({detail}); use another id",
-                code="storage.duplicate",
-                details=details,
-            )
-        if state == "23503" or "foreign key" in text:
-            return IntegrityStorageError(
-                f"a referenced record does not exist{doing} ({detail}); create it first",
-                code="storage.foreign_key",
-                details=details,
-            )
-        if state == "23514" or "check constraint" in text:
-            return IntegrityStorageError(
-                f"a value broke a database rule{doing} ({detail}); check quantities and amounts",
-                code="storage.check_violation",
-                details=details,
-            )
-        return IntegrityStorageError(
-            f"a database constraint was violated{doing} ({detail})",
-            code="storage.integrity",
-            details=details,
-        )
+        return _integrity(exc, doing, details)
     return StorageError(
         f"the database failed{doing} ({detail or type(exc).__name__})",
         code="storage.error",
+        details=details,
+    )
+
+
+def _integrity(
+    exc: sa_exc.IntegrityError, doing: str, details: dict[str, str | None]
+) -> StorageError | ConflictError:
+    """The error for a violated constraint: a duplicate, a foreign key, a check or another."""
+    state = details["sqlstate"]
+    detail = details["driver_message"] or ""
+    text = detail.lower()
+    if state == "23505" or "unique constraint" in text:
+        return ConflictError(
+            f"a record with the same key already exists{doing} ({detail}); use another id",
+            code="storage.duplicate",
+            details=details,
+        )
+    if state == "23503" or "foreign key" in text:
+        return IntegrityStorageError(
+            f"a referenced record does not exist{doing} ({detail}); create it first",
+            code="storage.foreign_key",
+            details=details,
+        )
+    if state == "23514" or "check constraint" in text:
+        return IntegrityStorageError(
+            f"a value broke a database rule{doing} ({detail}); check quantities and amounts",
+            code="storage.check_violation",
+            details=details,
+        )
+    return IntegrityStorageError(
+        f"a database constraint was violated{doing} ({detail})",
+        code="storage.integrity",
         details=details,
     )
 
@@ -167,5 +193,5 @@ def translating(action: str = "") -> Iterator[None]:
     """Translate any SQLAlchemy error raised inside the block (``raise ... from exc``)."""
     try:
         yield
-    except sa_exc.SQLAlchemyError as exc:
+    except (sa_exc.SQLAlchemyError, OverflowError) as exc:
         raise translate(exc, action=action) from exc

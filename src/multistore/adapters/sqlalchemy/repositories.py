@@ -98,7 +98,7 @@ def translated(
         def inner(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
             try:  # what `with translating(action):` does, without a generator per call
                 return fn(self, *args, **kwargs)
-            except sa_exc.SQLAlchemyError as exc:
+            except (sa_exc.SQLAlchemyError, OverflowError) as exc:
                 raise translate(exc, action=action) from exc
 
         return inner

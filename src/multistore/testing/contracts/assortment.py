@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from multistore import money as m
-from multistore.catalog.assortment import ChangeKind, StorePrice
+from multistore.catalog.assortment import CatalogChange, ChangeKind, StorePrice
 from multistore.ports.storage import UnitOfWorkFactory
 from multistore.testing.builders import T0
 from multistore.testing.contracts._base import ContractBase
@@ -92,6 +93,42 @@ class AssortmentRepositoryContract(ContractBase):
             assert versions[:2] == [c.version for c in page]
             rest = list(uow.assortment.changes_since(page[-1].version, store_id=s, limit=2))
             assert versions[2:] == [c.version for c in rest]
+
+    def test_paging_never_splits_a_version(self, uow_factory: UnitOfWorkFactory, uid: str) -> None:
+        """Paging with any limit, from the last version seen, returns exactly the unpaged log.
+
+        A page ends before a version that does not fit whole; a first version larger than the
+        limit comes back whole, so paging always advances.
+        """
+        sizes = [1, 3, 2, 1, 4]
+        with uow_factory() as uow:
+            start = uow.assortment.version()
+            for i, size in enumerate(sizes):
+                uow.assortment.record(
+                    product_id=f"P{i}-{uid}",
+                    store_ids=[f"S{j}-{uid}" for j in range(size)],
+                    kind=ChangeKind.PUBLISHED,
+                    at=T0,
+                )
+            uow.commit()
+
+        def mine(changes: Sequence[CatalogChange]) -> list[CatalogChange]:
+            return [c for c in changes if c.product_id.endswith(f"-{uid}")]
+
+        with uow_factory() as uow:
+            unpaged = mine(uow.assortment.changes_since(start))
+        assert sum(sizes) == len(unpaged)
+        for limit in range(1, sum(sizes) + 2):
+            paged: list[CatalogChange] = []
+            seen = start
+            with uow_factory() as uow:
+                while page := list(uow.assortment.changes_since(seen, limit=limit)):
+                    versions = {c.version for c in page}
+                    assert len(page) <= limit or len(versions) == 1, (limit, page)
+                    assert min(versions) > seen
+                    paged += mine(page)
+                    seen = page[-1].version
+            assert unpaged == paged, f"limit={limit}"
 
     def test_rollback_discards_a_publish(self, uow_factory: UnitOfWorkFactory, uid: str) -> None:
         """A publish not committed leaves no listing and no change."""
