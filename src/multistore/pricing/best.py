@@ -250,11 +250,15 @@ def _upper_bounds(prep: Prepared, candidates: Sequence[Candidate]) -> dict[str, 
             g0, s0 = per_key.get(part.key, (0, 0))
             per_key[part.key] = (g0 + goods, s0 + ship)
         if isinstance(p, Coupon | PointsRedemption) and per_key:
-            # Store coupons redeem in one store; points apply once: the largest unit bounds it.
-            top = max(per_key.values(), key=lambda gs: gs[0] + gs[1])
-            per_key = {"*": top}
-        goods_total = sum(g for g, _ in per_key.values())
-        ship_total = sum(s for _, s in per_key.values())
+            # A coupon is redeemed in one unit, points apply once: their totals are bounded by
+            # the largest unit. In a ``best`` lane a store coupon keeps one entry per store it
+            # can be redeemed in, as rivals there compete with it and two coupons may win in
+            # two stores (points have one unit, the cart).
+            goods_total = max(g for g, _ in per_key.values())
+            ship_total = max(s for _, s in per_key.values())
+        else:
+            goods_total = sum(g for g, _ in per_key.values())
+            ship_total = sum(s for _, s in per_key.values())
         bounds[p.id] = _Bound(goods_total, ship_total, None, per_key)
     return bounds
 
@@ -271,12 +275,8 @@ def _lane_bound(
             goods = sum(dense[0])
         elif dense:
             goods = sum(map(max, *dense))
-        top: dict[str, tuple[int, int]] = {}
-        for c in cands:
-            for key, (g, s) in bounds[c.promo.id].keyed.items():
-                g0, s0 = top.get(key, (0, 0))
-                top[key] = (max(g0, g), max(s0, s))
-        return goods + sum(g for g, _ in top.values()), ship + sum(s for _, s in top.values())
+        g, s = _keyed_bound(cands, bounds)
+        return goods + g, ship + s
     grouped: dict[str, tuple[int, int]] = {}
     goods = ship = 0
     for c in cands:
@@ -289,6 +289,39 @@ def _lane_bound(
             g0, s0 = grouped.get(group, (0, 0))
             grouped[group] = (max(g0, b.goods), max(s0, b.ship))
     return goods + sum(g for g, _ in grouped.values()), ship + sum(s for _, s in grouped.values())
+
+
+def _keyed_bound(cands: Sequence[Candidate], bounds: dict[str, _Bound]) -> tuple[int, int]:
+    """Upper bound of the store and cart units of a ``best`` lane: one winner per unit.
+
+    The smaller of two bounds, each valid on its own: the largest offer on each unit, and
+    the largest offer of the others on each unit plus the whole bound of each store coupon
+    with several stores (it is redeemed in one of them, so it adds at most that once).
+    """
+    top: dict[str, tuple[int, int]] = {}
+    rest: dict[str, tuple[int, int]] | None = None  # built once a store coupon is met
+    once_g = once_s = 0
+    for c in cands:
+        b = bounds[c.promo.id]
+        once = c.promo.type == "coupon" and len(b.keyed) > 1
+        if once and rest is None:
+            rest = dict(top)
+        for key, (g, s) in b.keyed.items():
+            g0, s0 = top.get(key, (0, 0))
+            top[key] = (max(g0, g), max(s0, s))
+            if rest is not None and not once:
+                g0, s0 = rest.get(key, (0, 0))
+                rest[key] = (max(g0, g), max(s0, s))
+        if once:
+            once_g += b.goods
+            once_s += b.ship
+    goods = sum(g for g, _ in top.values())
+    ship = sum(s for _, s in top.values())
+    if rest is None:
+        return goods, ship
+    goods = min(goods, once_g + sum(g for g, _ in rest.values()))
+    ship = min(ship, once_s + sum(s for _, s in rest.values()))
+    return goods, ship
 
 
 def _ratio(value: Decimal, per: int = 1) -> tuple[int, int]:

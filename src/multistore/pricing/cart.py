@@ -35,7 +35,25 @@ def _str_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
 
 
 def _int_map(value: Mapping[str, int] | None) -> Mapping[str, int]:
-    return dict(value or {})
+    """The usage counters as a dict: promotion ids to non-negative ints.
+
+    Raises:
+        InvalidCartError: ``pricing.invalid_context`` when a key is not a string or a count
+            is not a non-negative ``int`` (``bool``, ``float`` and ``str`` are refused).
+    """
+    out = dict(value or {})
+    for pid, count in out.items():
+        if not isinstance(pid, str):
+            raise InvalidCartError(
+                f"usage counters are keyed by promotion id (a string), got {pid!r}",
+                code="pricing.invalid_context",
+            )
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InvalidCartError(
+                f"usage count of promotion {pid!r} must be a non-negative int, got {count!r}",
+                code="pricing.invalid_context",
+            )
+    return out
 
 
 def _lines(value: Iterable[CartLine]) -> tuple[CartLine, ...]:
@@ -141,6 +159,10 @@ class UsageState:
             redemptions of a coupon's ``total_limit``. Absent means the full quota or limit.
         member_used: Promotion id -> what this member already used: flash-sale units bought or
             coupon redemptions. Absent means zero.
+
+    Raises:
+        InvalidCartError: ``pricing.invalid_context`` when a count is not a non-negative
+            ``int`` (``bool``, ``float`` and ``str`` are refused) or a key is not a string.
     """
 
     remaining: Mapping[str, int] = attrs.field(factory=dict, converter=_int_map)

@@ -365,27 +365,87 @@ def _line_savings(c: Candidate, amounts: Sequence[int], prep: Prepared) -> dict[
     raise AssertionError(f"not a per-line item promotion: {p.type}")  # pragma: no cover
 
 
+def _bxgy_savings(c: Candidate, amounts: Sequence[int], prep: Prepared) -> dict[int, int]:
+    """The saving of buy-x-get-y on each line it discounts units of, by line index.
+
+    In every ``buy + get`` units bought, ``get`` are discounted: the cheapest (or the most
+    expensive) units that can take the discount, i.e. on lines with room above their floor.
+    First each line, by unit price, takes as many units as its room takes in full; among
+    equal unit prices the line with more room goes first, then the one with more units, then
+    by sku, store, category and brand, and by id only between lines alike in all of these
+    (which every rival offer treats alike). Units still left go one per line to the lines
+    that can take part of a unit's discount, by unit price, then by what that part is worth.
+    So the total never depends on the order or the naming of the lines.
+    """
+    p = c.promo
+    assert isinstance(p, BuyXGetY)
+    qty, floors, ids = prep.qty, prep.floors, prep.line_ids
+    free = (sum(qty[i] for i in c.lines) // (p.buy + p.get)) * p.get
+    room = {i: amounts[i] - floors[i] for i in c.lines}
+    sign = 1 if p.discounted_units == "cheapest" else -1
+    # Unit prices amounts[i] / qty[i], compared exactly as integers over a common multiple.
+    common = math.lcm(*(qty[i] for i in c.lines))
+    price = {i: sign * amounts[i] * (common // qty[i]) for i in c.lines}
+    lines = prep.cart.lines
+
+    def rank(i: int) -> tuple[int, int, int, int, str, str, str, str, str]:
+        line = lines[i]
+        return (
+            price[i],
+            -room[i],
+            -qty[i],
+            -prep.list_amounts[i],
+            line.sku,
+            line.store_id,
+            line.category or "",
+            line.brand or "",
+            ids[i],
+        )
+
+    order = sorted((i for i in c.lines if room[i] > 0), key=rank)
+    taken: dict[int, int] = {}
+    for i in order:
+        if free <= 0:
+            break
+        k = _bxgy_fit(amounts[i], qty[i], p.percent, room[i], min(qty[i], free))
+        if k:
+            taken[i] = k
+            free -= k
+    savings = {i: _pct_of(amounts[i] * k, p.percent, qty[i]) for i, k in taken.items()}
+    if free > 0 and prep.floored:
+        partial = []
+        for i in order:
+            k = taken.get(i, 0)
+            have = savings.get(i, 0)
+            if k < qty[i] and have < room[i]:
+                gain = min(_pct_of(amounts[i] * (k + 1), p.percent, qty[i]), room[i]) - have
+                partial.append((price[i], -gain, rank(i), i))
+        for _, _, _, i in sorted(partial)[:free]:
+            savings[i] = _pct_of(amounts[i] * (taken.get(i, 0) + 1), p.percent, qty[i])
+    return savings
+
+
+def _bxgy_fit(amount: int, qty: int, percent: Decimal, room: int, most: int) -> int:
+    """The most units, up to ``most``, whose discount fits in full in ``room``."""
+    if _pct_of(amount * most, percent, qty) <= room:
+        return most
+    lo, hi = 0, most  # fits(lo), not fits(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _pct_of(amount * mid, percent, qty) <= room:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 def _item_parts(c: Candidate, amounts: Sequence[int], prep: Prepared) -> list[Part]:
     p = c.promo
     savings: dict[int, int] = {}
     if p.type == "flash_sale":
         savings = _flash_savings(c, amounts, prep)
     elif p.type == "buy_x_get_y":
-        total_units = sum(prep.qty[i] for i in c.lines)
-        free = (total_units // (p.buy + p.get)) * p.get
-        sign = 1 if p.discounted_units == "cheapest" else -1
-        # Unit prices amounts[i] / qty[i], compared exactly as integers over a common multiple.
-        common = math.lcm(*(prep.qty[i] for i in c.lines))
-        order = sorted(
-            c.lines,
-            key=lambda i: (sign * amounts[i] * (common // prep.qty[i]), prep.line_ids[i]),
-        )
-        for i in order:
-            if free <= 0:
-                break
-            k = min(prep.qty[i], free)
-            free -= k
-            savings[i] = _pct_of(amounts[i] * k, p.percent, prep.qty[i])
+        savings = _bxgy_savings(c, amounts, prep)
     else:
         savings = _line_savings(c, amounts, prep)
     keys, ones = prep.line_keys, prep.line_tuples
@@ -894,43 +954,98 @@ def _place(
 ) -> list[tuple[Candidate, list[Part]]]:
     """Place store coupons and flash-sale quotas where they win in a ``best`` lane.
 
-    A store coupon is redeemed in the store where it adds most to the lane's saving, a
-    flash sale's limited units go to the lines where it beats the other offers (see
-    :func:`_coupon_store` and :func:`_flash_savings`), in the lane's order; a promotion that
-    wins nowhere keeps its own best unit, to be reported beaten there.
+    The lane's store coupons are placed jointly (see :func:`_place_coupons`), then the flash
+    sales whose allowance does not cover every line they save on, jointly too (see
+    :func:`_place_flash`); a promotion that wins nowhere keeps its own units, to be reported
+    beaten there.
     """
     out = list(offered)
-    for n, (c, parts) in enumerate(out):
-        kind = c.promo.type
-        if kind == "coupon" and len(parts) > 1:
-            out[n] = (c, [_coupon_store(parts, _rivals(out, n), n)])
-        elif kind == "flash_sale" and parts:
-            rivals = _rivals(out, n)
-            keys, ones = prep.line_keys, prep.line_tuples
-            if not any(keys[i] in rivals for i in c.lines):
-                continue  # no rival on its lines: its own allocation stands
-            savings = _flash_savings(c, amounts, prep, rivals, n)
-            if savings:
-                out[n] = (
-                    c,
-                    [
-                        Part(keys[i], savings[i], ones[i], exact=True)
-                        for i in c.lines
-                        if i in savings
-                    ],
-                )
+    coupons = [n for n, (c, parts) in enumerate(out) if c.promo.type == "coupon" and len(parts) > 1]
+    if coupons:
+        _place_coupons(out, coupons)
+    flashes = [
+        (n, c, *_flash_offer(c, amounts, prep))
+        for n, (c, parts) in enumerate(out)
+        if c.promo.type == "flash_sale" and parts
+    ]
+    limited = [flash for flash in flashes if flash[2] is not None]
+    if limited:
+        _place_flash(out, limited, amounts, prep)
     return out
 
 
-def _rivals(offered: Sequence[tuple[Candidate, list[Part]]], n: int) -> _Rivals:
-    """The best offer on each unit from the promotions other than the ``n``-th.
+_COUPON_ASSIGNMENTS = 4096
+"""Most coupon-to-store assignments :func:`_place_coupons` enumerates (e.g. 4 coupons over 7
+stores); beyond it the coupons are placed one at a time in the lane's order."""
+
+
+def _place_coupons(out: list[tuple[Candidate, list[Part]]], ns: Sequence[int]) -> None:
+    """Redeem the lane's store coupons (positions ``ns`` of ``out``) each in one store, jointly.
+
+    The assignment (each coupon in at most one store where it beats the other offers, at most
+    one coupon per store) that adds most to the lane's saving; ties go to the smallest store
+    ids, taken in the lane's order. A coupon left out keeps the store where it saves most.
+    """
+    rivals = _rivals(out, ns)
+    options: list[list[tuple[str, int, Part]]] = []
+    for n in ns:
+        won = [
+            (part.key, part.total - rivals[part.key][0] if part.key in rivals else part.total, part)
+            for part in out[n][1]
+            if _beats(part.total, n, rivals.get(part.key))
+        ]
+        options.append(sorted(won, key=lambda o: o[0]))
+    if math.prod(len(o) + 1 for o in options) > _COUPON_ASSIGNMENTS:
+        for n in ns:  # one at a time, each against the coupons placed before it
+            c, parts = out[n]
+            out[n] = (c, [_coupon_store(parts, _rivals(out, (n,)), n)])
+        return
+    for n, pick in zip(ns, _assign_coupons(options), strict=True):
+        c, parts = out[n]
+        out[n] = (c, [pick if pick is not None else _coupon_store(parts, {}, n)])
+
+
+def _assign_coupons(options: Sequence[Sequence[tuple[str, int, Part]]]) -> list[Part | None]:
+    """The stores (parts) of the best assignment: the largest gain, then the smallest stores.
+
+    ``options`` lists, per coupon, ``(store, gain, part)`` sorted by store; the search visits
+    the stores in that order and "nowhere" last, so the first best found is the answer.
+    """
+    best: list[Part | None] = [None] * len(options)
+    best_gain = -1
+    picks: list[Part | None] = []
+    used: set[str] = set()
+
+    def visit(k: int, gain: int) -> None:
+        nonlocal best, best_gain
+        if k == len(options):
+            if gain > best_gain:
+                best, best_gain = list(picks), gain
+            return
+        for key, more, part in options[k]:
+            if key not in used:
+                used.add(key)
+                picks.append(part)
+                visit(k + 1, gain + more)
+                picks.pop()
+                used.discard(key)
+        picks.append(None)
+        visit(k + 1, gain)
+        picks.pop()
+
+    visit(0, 0)
+    return best
+
+
+def _rivals(offered: Sequence[tuple[Candidate, list[Part]]], skip: Sequence[int]) -> _Rivals:
+    """The best offer on each unit from the promotions other than those at positions ``skip``.
 
     Ties go to the earlier promotion, as in :func:`apply_best`. Coupons not yet placed (still
     one part per store) offer nothing.
     """
     best: _Rivals = {}
     for m, (c, parts) in enumerate(offered):
-        if m == n or (len(parts) > 1 and c.promo.type == "coupon"):
+        if m in skip or (len(parts) > 1 and c.promo.type == "coupon"):
             continue
         for part in parts:
             got = best.get(part.key)
@@ -966,24 +1081,28 @@ def _coupon_store(parts: Sequence[Part], rivals: _Rivals, n: int = 0) -> Part:
     return min((part for part in parts if part.total == top), key=lambda part: part.key)
 
 
-def _flash_savings(
-    c: Candidate,
-    amounts: Sequence[int],
-    prep: Prepared,
-    rivals: _Rivals | None = None,
-    n: int = 0,
-) -> dict[int, int]:
-    """The saving of a flash sale on each line it gets units on, by line index.
+def _flash_savings(c: Candidate, amounts: Sequence[int], prep: Prepared) -> dict[int, int]:
+    """The saving of a flash sale on each line it gets units on, by line index, alone.
 
     Every line saving something gets all its units when the member's allowance (quota and
-    per-member limit) covers them. Otherwise the limited units go first to the lines with the
-    largest advantage per unit over the best rival offer on that line (``rivals``; none in an
-    ``all`` lane), ties by line id, and only to lines where the flash sale still wins with
-    the units it gets. So the result never depends on the order or the naming of the lines.
+    per-member limit) covers them; otherwise the units are placed as in :func:`_place_flash`
+    with no rival offers (an ``all`` lane, or a flash sale's own offer in a ``best`` lane).
+    """
+    limited, full = _flash_offer(c, amounts, prep)
+    if limited is None:
+        return full
+    return _flash_plan([(0, c, limited, full)], amounts, prep, {}).get(0, {})
+
+
+def _flash_offer(
+    c: Candidate, amounts: Sequence[int], prep: Prepared
+) -> tuple[int | None, dict[int, int]]:
+    """A flash sale's saving on all the units of each line it saves on, and its allowance.
+
+    The allowance (quota and per-member limit) is ``None`` when it covers all those units.
     """
     p = c.promo
     assert isinstance(p, FlashSale)
-    allowance = flash_sale_allowance(p, prep.context)
     price = _m(p.price, prep.scale)
     qty = prep.qty
     full: dict[int, int] = {}
@@ -993,27 +1112,203 @@ def _flash_savings(
         if s > 0:
             full[i] = s
             units += qty[i]
-    if units <= allowance:
-        return full
-    rivals = rivals or {}
-    keys, ids = prep.line_keys, prep.line_ids
-    # Advantage per unit, (saving - rival) / qty, compared exactly over a common multiple.
-    common = math.lcm(*(qty[i] for i in full))
-    ranked = sorted(
-        ((rivals.get(keys[i], (0, 0))[0] - s) * (common // qty[i]), ids[i], i)
-        for i, s in full.items()
-        if _beats(s, n, rivals.get(keys[i]))
+    allowance = flash_sale_allowance(p, prep.context)
+    return (allowance if units > allowance else None), full
+
+
+_Flash = tuple[int, Candidate, int | None, dict[int, int]]
+"""A flash sale to place: its position in the lane, itself and its :func:`_flash_offer`."""
+
+
+def _place_flash(
+    out: list[tuple[Candidate, list[Part]]],
+    flashes: Sequence[_Flash],
+    amounts: Sequence[int],
+    prep: Prepared,
+) -> None:
+    """Place the limited units of the flash sales ``flashes`` (positions in ``out``) jointly.
+
+    Their rivals are the other offers of the lane (flash sales whose allowance covers all
+    their lines included); see :func:`_flash_plan`. One flash sale without a rival on its
+    lines keeps its own placement.
+    """
+    rivals = _rivals(out, [flash[0] for flash in flashes])
+    keys, ones = prep.line_keys, prep.line_tuples
+    if len(flashes) == 1 and not any(keys[i] in rivals for i in flashes[0][3]):
+        return
+    plans = _flash_plan(flashes, amounts, prep, rivals)
+    for n, c, _, _ in flashes:
+        savings = plans.get(n)
+        if savings:
+            out[n] = (c, [Part(keys[i], savings[i], ones[i], exact=True) for i in sorted(savings)])
+
+
+_FLASH_STEPS = 200_000
+"""Most steps (unit-count states times line options) of :func:`_flash_plan`'s exact search;
+beyond it the flash sales are placed one at a time, greedily (:func:`_flash_greedy`)."""
+
+_Option = tuple[int, int, int]
+"""A flash sale's offer on a line: (its index among the planned flash sales, units, saving)."""
+
+
+def _flash_plan(
+    flashes: Sequence[_Flash],
+    amounts: Sequence[int],
+    prep: Prepared,
+    rivals: _Rivals,
+) -> dict[int, dict[int, int]]:
+    """Place limited flash-sale units where they add most to a ``best`` lane's saving.
+
+    Each line takes one offer: one flash sale with ``k`` of its units (saving
+    ``_unit_price_saving(amount, qty, price, k)``, when that beats the line's best rival) or
+    its best rival (``rivals``, position-tagged). The placement maximising the sum over the
+    lines, with each flash sale's units within its allowance, is found exactly (dynamic
+    programming over the lines and the units each flash sale has used); ties go to the fewest
+    units, then by a fixed rule over the lines taken in the order of their contents (sku,
+    store, amounts, quantity, floor, category, brand; line id only between lines alike in all
+    of these), so neither the lines' order nor their ids change the saving. ``flashes`` are
+    :data:`_Flash` tuples; returns the savings by line of each position given units.
+    """
+    offers: list[tuple[int, int, int, dict[int, int]]] = []  # position, cap, price, full
+    for n, c, limited, full in flashes:
+        units = sum(prep.qty[i] for i in full)
+        cap = units if limited is None else min(limited, units)
+        offers.append((n, cap, _flash_price(c, prep), full))
+    table: list[tuple[tuple[Any, ...], int, int, list[_Option]]] = []
+    for i in {i for *_, full in offers for i in full}:
+        opts = _flash_options(i, offers, amounts, prep, rivals)
+        if opts:  # a line no flash sale wins keeps its rival: the same in every placement
+            table.append((_content(prep, amounts, i), i, _rival_total(rivals, prep, i), opts))
+    table.sort()
+    caps = [cap for _, cap, _, _ in offers]
+    strides = [math.prod(cap + 1 for cap in caps[:j]) for j in range(len(caps))]
+    size = strides[-1] * (caps[-1] + 1)
+    if size * sum(len(opts) + 1 for *_, opts in table) > _FLASH_STEPS:
+        return _flash_greedy(flashes, amounts, prep, rivals)
+    # gains[state]: the most the flash sales add over the rivals with ``state`` units used
+    # (mixed radix, one digit per flash sale), -1 when unreachable.
+    gains = [-1] * size
+    gains[0] = 0
+    steps: list[dict[int, tuple[int, _Option]]] = []
+    for _, _, rival, opts in table:
+        nxt = list(gains)
+        how: dict[int, tuple[int, _Option]] = {}
+        for state, gain in enumerate(gains):
+            if gain < 0:
+                continue
+            for opt in opts:
+                j, k, s = opt
+                if (state // strides[j]) % (caps[j] + 1) + k > caps[j]:
+                    continue
+                new = state + k * strides[j]
+                if gain + s - rival > nxt[new]:
+                    nxt[new], how[new] = gain + s - rival, (state, opt)
+        gains = nxt
+        steps.append(how)
+    top = max(gains)
+    state = min(
+        (st for st, g in enumerate(gains) if g == top),
+        key=lambda st: sum((st // strides[j]) % (caps[j] + 1) for j in range(len(caps))),
+    )  # the fewest units, then the first state
+    plans: dict[int, dict[int, int]] = {}
+    for (_, i, _, _), how in zip(reversed(table), reversed(steps), strict=True):
+        got = how.get(state)
+        if got is not None:
+            state, (j, _, s) = got
+            plans.setdefault(offers[j][0], {})[i] = s
+    return plans
+
+
+def _content(prep: Prepared, amounts: Sequence[int], i: int) -> tuple[Any, ...]:
+    """What line ``i`` is, for tie-breaks that must not depend on line ids or order."""
+    line = prep.cart.lines[i]
+    return (
+        line.sku,
+        line.store_id,
+        amounts[i],
+        prep.qty[i],
+        prep.list_amounts[i],
+        prep.floors[i],
+        line.category or "",
+        line.brand or "",
+        line.line_id,
     )
-    savings: dict[int, int] = {}
-    for _, _, i in ranked:
-        if allowance <= 0:
-            break
-        k = min(qty[i], allowance)
-        s = _unit_price_saving(amounts[i], qty[i], price, k)
-        if s > 0 and _beats(s, n, rivals.get(keys[i])):
-            savings[i] = s
-            allowance -= k
-    return savings
+
+
+def _flash_price(c: Candidate, prep: Prepared) -> int:
+    p = c.promo
+    assert isinstance(p, FlashSale)
+    return _m(p.price, prep.scale)
+
+
+def _rival_total(rivals: _Rivals, prep: Prepared, i: int) -> int:
+    rival = rivals.get(prep.line_keys[i])
+    return 0 if rival is None else rival[0]
+
+
+def _flash_options(
+    i: int,
+    offers: Sequence[tuple[int, int, int, dict[int, int]]],
+    amounts: Sequence[int],
+    prep: Prepared,
+    rivals: _Rivals,
+) -> list[_Option]:
+    """The flash-sale offers that win line ``i`` against its rival, fewest units first."""
+    qty = prep.qty[i]
+    rival = rivals.get(prep.line_keys[i])
+    opts: list[_Option] = []
+    for j, (n, cap, price, full) in enumerate(offers):
+        if i not in full:
+            continue
+        for k in range(min(qty, cap), 0, -1):  # savings never grow with fewer units
+            s = full[i] if k == qty else _unit_price_saving(amounts[i], qty, price, k)
+            if s <= 0 or not _beats(s, n, rival):
+                break
+            opts.append((j, k, s))
+    return sorted(opts, key=lambda o: (o[1], o[0]))
+
+
+def _flash_greedy(
+    flashes: Sequence[_Flash],
+    amounts: Sequence[int],
+    prep: Prepared,
+    rivals: _Rivals,
+) -> dict[int, dict[int, int]]:
+    """Place flash-sale units one flash sale at a time, greedily (cases too large to search).
+
+    Each flash sale in the lane's order gives its units to the lines with the largest
+    advantage per unit over the rival first (ties by the lines' contents), and only where it
+    still wins with the units it gets; a placed flash sale is a rival of the next ones.
+    """
+    rivals = dict(rivals)
+    keys, qty = prep.line_keys, prep.qty
+    plans: dict[int, dict[int, int]] = {}
+    for n, c, limited, full in flashes:
+        allowance = sum(qty[i] for i in full) if limited is None else limited
+        price = _flash_price(c, prep)
+        common = math.lcm(*(qty[i] for i in full)) if full else 1
+        ranked = sorted(
+            (
+                (_rival_total(rivals, prep, i) - s) * (common // qty[i]),
+                _content(prep, amounts, i),
+                i,
+            )
+            for i, s in full.items()
+            if _beats(s, n, rivals.get(keys[i]))
+        )
+        savings: dict[int, int] = {}
+        for _, _, i in ranked:
+            if allowance <= 0:
+                break
+            k = min(qty[i], allowance)
+            s = _unit_price_saving(amounts[i], qty[i], price, k)
+            if s > 0 and _beats(s, n, rivals.get(keys[i])):
+                savings[i] = s
+                allowance -= k
+                rivals[keys[i]] = (s, n)
+        if savings:
+            plans[n] = savings
+    return plans
 
 
 def _apply_winners(
@@ -1022,14 +1317,18 @@ def _apply_winners(
     winners: Mapping[str, tuple[int, Candidate, Part]],
     prep: Prepared,
 ) -> None:
+    """Apply each unit's winner, then say why each promotion that won nothing did not apply.
+
+    The reasons come after the winners are applied: a loser is ``beaten`` by the winner of
+    its best unit where that winner saved something, or ``capped`` when the cap or the
+    floors left every winner of its units nothing (so a reason never names a promotion that
+    did not apply).
+    """
     won: dict[str, list[Part]] = {}
     for _, c, part in winners.values():
         won.setdefault(c.promo.id, []).append(part)
-    for c, parts in offered:
-        if parts and c.promo.id not in won:
-            top = max(parts, key=lambda part: part.total)
-            beaten_by = winners[top.key][1].promo.id
-            new.misses.append(Miss(c, top.key, "beaten", beaten_by=beaten_by))
+    losers = [(c, parts) for c, parts in offered if parts and c.promo.id not in won]
+    landed: set[str] = set()  # the units whose winner saved something (read by losers)
     for c, _ in offered:
         mine = won.get(c.promo.id)
         if not mine:
@@ -1038,10 +1337,31 @@ def _apply_winners(
         if all(part.exact for part in mine):
             if not _apply_exact_lines(c, mine, new, prep):
                 new.misses.append(Miss(c, mine[0].key, "capped"))
+            elif losers:
+                keys = prep.line_keys
+                landed.update(keys[i] for i in new.effects[-1].lines)
             continue
         for part in mine:
             if apply_part(c, part, new, prep) is None:
                 new.misses.append(Miss(c, part.key, "capped"))
+            else:
+                landed.add(part.key)
+    for c, parts in losers:
+        new.misses.append(_loser_miss(c, parts, winners, landed))
+
+
+def _loser_miss(
+    c: Candidate,
+    parts: Sequence[Part],
+    winners: Mapping[str, tuple[int, Candidate, Part]],
+    landed: set[str],
+) -> Miss:
+    """Why ``c``, which won no unit, did not apply: beaten where a winner saved, else capped."""
+    ranked = sorted(parts, key=lambda part: -part.total)  # stable: the first of equal ones
+    for part in ranked:
+        if part.key in landed:
+            return Miss(c, part.key, "beaten", beaten_by=winners[part.key][1].promo.id)
+    return Miss(c, ranked[0].key, "capped")
 
 
 def _apply_exact_lines(c: Candidate, parts: Sequence[Part], state: State, prep: Prepared) -> bool:
