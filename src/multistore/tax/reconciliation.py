@@ -12,7 +12,9 @@ report says one of:
 * ``duplicated`` -- the bill (or our orders) has the key more than once.
 
 A refund we hold without a refund id is paired with one of its order's bill refunds that no entry
-names by id (equal amount first, then by time); payment records are paired the same way.
+names by id (equal amount first, then by time). Payment records go by the refund id they name;
+id-less ones are paired with refunds that no record names the same way, and a record naming one
+refund id is never paired with a refund holding another.
 
 Bills are checked against their own summary when parsed; the report then sums per platform and
 day (China calendar day of the bill row, times in other zones converted first, else the order's
@@ -235,7 +237,11 @@ def reconcile(
     refund id then takes one of its order's bill refunds that no entry names by id: one of
     equal amount first, else the earliest left; several id-less refunds of one order are paired
     with that order's bill refunds the same way (never reported as duplicates). Payment records
-    follow the bill refund they name, else pair with the entry the same way.
+    follow the refund id they name. A refund that no payment record names (by our id or its
+    bill refund's id) takes an id-less payment record of its order, equal amount first, else by
+    day; a record naming a refund id goes only to a refund with no id on either side. Two
+    different refund ids are never paired: the refund is ``missing_payment`` and the record
+    ``missing_from_orders``.
 
     Args:
         orders: What our orders expect, one entry per payment or refund.
@@ -268,19 +274,11 @@ def reconcile(
             expected.setdefault(_key(e.platform, e.order_id, e.kind, e.refund_id), []).append(e)
 
     match = _Matcher(cur, three_way=payments is not None, fee_tolerance_minor=fee_tolerance_minor)
-    items: list[ReconItem] = []
-    for key, entries in expected.items():
-        items.append(match.item(key[3], entries, billed.pop(key, None), paid.pop(key, None)))
-    refund_keys = _refund_keys(billed, paid) if loose else {}
-    for (platform, order_id), entries in loose.items():
-        keys = refund_keys.get((platform, order_id), [])
-        for e, recs, pays in _pair_loose(entries, keys, billed, paid):
-            refund_id = recs[0].refund_id if recs else pays[0].refund_id if pays else ""
-            items.append(match.item(refund_id, [e], recs, pays))
+    items = _match_entries(match, expected, loose, billed, paid)
     for key, recs in billed.items():
         items.append(_bill_only(key, recs, paid.pop(key, None), cur))
-    for key, pays in paid.items():
-        items.append(_payment_only(key, pays, _first_day(orders), cur))
+    first_day = _first_day(orders)
+    items.extend(_payment_only(key, pays, first_day, cur) for key, pays in paid.items())
     items.sort(key=lambda i: (i.platform, i.day, i.order_id, i.kind.value, i.refund_id))
     days = _days(items, cur)
     explanation = [
@@ -295,6 +293,39 @@ def reconcile(
         ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) + "." if items else "Nothing."
     )
     return ReconciliationReport(tuple(items), days, cur, tuple(explanation))
+
+
+def _match_entries(
+    match: _Matcher,
+    expected: dict[Key, list[ExpectedEntry]],
+    loose: dict[tuple[str, str], list[ExpectedEntry]],
+    billed: dict[Key, list[BillRecord]],
+    paid: dict[Key, list[PaymentEntry]],
+) -> list[ReconItem]:
+    """Items of our entries: exact keys first, then each order's open refunds (`_pair_order`).
+
+    What is matched is taken out of ``billed`` and ``paid``.
+    """
+    items: list[ReconItem] = []
+    unpaid: dict[tuple[str, str], list[_Pairing]] = {}
+    for key, entries in expected.items():
+        recs, pays = billed.pop(key, None), paid.pop(key, None)
+        if pays is None and key[2] is RecordKind.REFUND and paid:
+            unpaid.setdefault(key[:2], []).append(_Pairing(key[3], entries, recs))
+        else:
+            items.append(match.item(key[3], entries, recs, pays))
+    order_keys = dict.fromkeys([*loose, *unpaid])
+    refund_keys = _refund_keys(billed, paid) if order_keys else {}
+    for order_key in order_keys:
+        pairs = _pair_order(
+            loose.get(order_key, []),
+            unpaid.get(order_key, []),
+            refund_keys.get(order_key, []),
+            billed,
+            paid,
+        )
+        items.extend(match.item(p.refund_id, p.entries, p.recs, p.pays) for p in pairs)
+    return items
 
 
 @attrs.frozen
@@ -427,46 +458,78 @@ def _payment_only(key: Key, pays: list[PaymentEntry], day: date, cur: Currency) 
     )
 
 
-Pairing = tuple[ExpectedEntry, list[BillRecord] | None, list[PaymentEntry] | None]
+@attrs.define
+class _Pairing:
+    """Entries of one refund and the bill refund and payment records paired with them."""
+
+    refund_id: str
+    entries: list[ExpectedEntry]
+    recs: list[BillRecord] | None = None
+    pays: list[PaymentEntry] | None = None
 
 
-def _pair_loose(
-    entries: list[ExpectedEntry],
+def _pair_order(
+    loose: list[ExpectedEntry],
+    named: list[_Pairing],
     keys: list[Key],
     billed: dict[Key, list[BillRecord]],
     paid: dict[Key, list[PaymentEntry]],
-) -> list[Pairing]:
-    """Pair the id-less refunds of one order with its bill refunds and payment records.
+) -> list[_Pairing]:
+    """Pair the refunds of one order that exact keys left open.
 
-    Takes what it pairs out of ``billed`` and ``paid`` and puts the rest back. Bill refunds that
-    an entry names by id were taken before (exact keys), so only unnamed ones are left here.
+    ``loose`` are our id-less refunds; they take the order's bill refunds that no entry names
+    (equal amount first, else by time), then the payment records naming their bill refund.
+    ``named`` are our refunds with an id that no payment record names. Payment records left are
+    then given to the pairings still without one, equal amount first, else by day. A record
+    naming a refund id only goes to a pairing that has no refund id yet (no entry or bill
+    refund id): two different refund ids are a conflict, not a match.
+
+    Takes what it pairs out of ``billed`` and ``paid`` and puts the rest back.
     """
     bill_groups = sorted(_take(billed, keys), key=lambda g: min(r.occurred_at for r in g))
     pay_groups = _take(paid, keys)
-    by_day = sorted(entries, key=lambda x: x.day)
-    to_bill, bills_left = _pair(by_day, bill_groups, lambda g: sum(r.amount_minor for r in g))
-    pairs: list[Pairing] = []
-    for e, recs in zip(by_day, to_bill, strict=True):
-        rid = recs[0].refund_id if recs else ""
-        pays = next((g for g in pay_groups if rid and g[0].refund_id == rid), None)
-        if pays is not None:
-            pay_groups.remove(pays)
-        pairs.append((e, recs, pays))
+    by_day = sorted(loose, key=lambda x: x.day)
+    to_bill, bills_left = _pair([_entry_minor([e]) for e in by_day], bill_groups, _bill_minor)
+    pairs = [
+        _Pairing(recs[0].refund_id if recs else "", [e], recs)
+        for e, recs in zip(by_day, to_bill, strict=True)
+    ]
+    for p in pairs:
+        p.pays = next(
+            (g for g in pay_groups if p.refund_id and g[0].refund_id == p.refund_id), None
+        )
+        if p.pays is not None:
+            pay_groups.remove(p.pays)
+    pairs += named
     on_bill = {r.refund_id for g in bills_left for r in g}
     free = [g for g in pay_groups if not g[0].refund_id or g[0].refund_id not in on_bill]
-    unpaid = [i for i, (_, _, pays) in enumerate(pairs) if pays is None]
+    waiting = sorted((p for p in pairs if p.pays is None), key=lambda p: p.entries[0].day)
     to_pay, _ = _pair(
-        [pairs[i][0] for i in unpaid],
+        [_entry_minor(p.entries) for p in waiting],
         free,
-        lambda g: sum(msmoney.to_minor(p.amount) for p in g),
+        _pay_minor,
+        fits=lambda i, g: not g[0].refund_id or not waiting[i].refund_id,
     )
-    for i, pays in zip(unpaid, to_pay, strict=True):
+    for p, pays in zip(waiting, to_pay, strict=True):
         if pays is not None:
             pay_groups.remove(pays)
-            pairs[i] = (pairs[i][0], pairs[i][1], pays)
+            p.pays = pays
+            p.refund_id = p.refund_id or pays[0].refund_id
     _put_back(billed, bills_left)
     _put_back(paid, pay_groups)
     return pairs
+
+
+def _entry_minor(entries: list[ExpectedEntry]) -> int:
+    return sum(msmoney.to_minor(e.amount) for e in entries)
+
+
+def _bill_minor(recs: list[BillRecord]) -> int:
+    return sum(r.amount_minor for r in recs)
+
+
+def _pay_minor(pays: list[PaymentEntry]) -> int:
+    return sum(msmoney.to_minor(p.amount) for p in pays)
 
 
 def _refund_keys(
@@ -501,23 +564,27 @@ def _put_back(target: dict[Key, list[T]], groups: list[list[T]]) -> None:
 
 
 def _pair(
-    entries: list[ExpectedEntry], groups: list[list[T]], amount: Callable[[list[T]], int]
+    wants: list[int],
+    groups: list[list[T]],
+    amount: Callable[[list[T]], int],
+    fits: Callable[[int, list[T]], bool] = lambda i, g: True,
 ) -> tuple[list[list[T] | None], list[list[T]]]:
-    """Give each entry a group: one of equal amount first, then the first left in order.
+    """Give each wanted amount a group it ``fits``: one of equal amount first, then the first left.
 
-    Returns the group per entry (``None`` when none is left) and the groups nobody took.
+    Returns the group per amount (``None`` when none fits) and the groups nobody took.
     """
     left = list(groups)
-    out: list[list[T] | None] = [None] * len(entries)
-    for i, e in enumerate(entries):
-        want = msmoney.to_minor(e.amount)
-        same = next((g for g in left if amount(g) == want), None)
+    out: list[list[T] | None] = [None] * len(wants)
+    for i, want in enumerate(wants):
+        same = next((g for g in left if amount(g) == want and fits(i, g)), None)
         if same is not None:
             out[i] = same
             left.remove(same)
-    for i in range(len(entries)):
-        if out[i] is None and left:
-            out[i] = left.pop(0)
+    for i in range(len(wants)):
+        first = None if out[i] is not None else next((g for g in left if fits(i, g)), None)
+        if first is not None:
+            out[i] = first
+            left.remove(first)
     return out, left
 
 

@@ -36,6 +36,7 @@ from multistore.tax.bills.model import (
     amount_cell,
     check_total,
     clean,
+    currency_of,
     header_index,
     invalid_value,
     parse_time,
@@ -154,7 +155,11 @@ def parse_generic_bill(
         The :class:`Bill` (payments positive, refunds negative, fees positive when charged).
 
     Raises:
-        BillError: encoding, missing columns, bad values, or a totals row that disagrees.
+        BillError: encoding, missing columns, bad values (``tax.bill.invalid_value`` naming the
+            file, line and field, an unknown currency code included), or a totals row that
+            disagrees.
+        BillCurrencyError: a row in another currency than the mapping's
+            (``money.currency_mismatch``).
     """
     text, file = read_text(source, name, mapping.encoding)
     cur = msmoney.currency(mapping.currency)
@@ -226,9 +231,10 @@ def parse_generic_bill(
         kind = RecordKind.REFUND if is_refund else RecordKind.PAYMENT
         value = -abs(amount) if is_refund else amount
         fee_value = -fee if mapping.fee_negative else fee
-        row_cur = cur
-        if "currency" in cols and get("currency"):
-            row_cur = msmoney.currency(get("currency"))
+        if "currency" in cols:
+            row_cur = currency_of(
+                cells[idx[cols["currency"]]], cur, file=file, line=lineno, field=cols["currency"]
+            )
             if row_cur is not cur:
                 raise BillCurrencyError(
                     f"currency {row_cur.value} in a {cur.value} statement",

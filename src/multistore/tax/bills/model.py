@@ -184,7 +184,8 @@ def unpack(data: bytes | str, file: str) -> tuple[bytes | str, str]:
     Archives are recognised by their magic bytes, whatever the file is called. In a zip (the
     Alipay bill download holds the ``*_业务明细.csv`` detail file and a ``*_业务明细(汇总).csv``
     summary) the detail file is the one whose name contains 业务明细 but not 汇总; an archive
-    with a single file gives that file. Anything else is returned unchanged.
+    with a single file gives that file. Hidden and system entries (``__MACOSX/``, ``._*``,
+    ``.DS_Store``, ``Thumbs.db``...) are ignored. Anything else is returned unchanged.
 
     Raises:
         BillError: ``tax.bill.unreadable`` for a damaged archive; ``tax.bill.no_header`` when
@@ -209,7 +210,8 @@ def unpack(data: bytes | str, file: str) -> tuple[bytes | str, str]:
 def _from_zip(data: bytes, file: str) -> tuple[bytes, str]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = {_member_name(i): i for i in archive.infolist() if not i.is_dir()}
+            named = ((_member_name(i), i) for i in archive.infolist() if not i.is_dir())
+            members = {name: i for name, i in named if not _is_system_entry(name)}
             chosen = _pick_member(list(members), file)
             return archive.read(members[chosen]), f"{file}/{chosen}"
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
@@ -227,13 +229,42 @@ def _from_zip(data: bytes, file: str) -> tuple[bytes, str]:
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
-    """The member's name; names without the UTF-8 flag are GBK in Chinese zips."""
+    """The member's name as the archiver wrote it.
+
+    Names with the UTF-8 flag are already decoded. Names without it are raw bytes that
+    :mod:`zipfile` read as cp437: macOS Archive Utility and Info-ZIP write UTF-8 without the
+    flag, Windows tools in China write GBK. Strict UTF-8 is tried first (GBK names are almost
+    never valid UTF-8), then GB 18030; names that are neither stay as read.
+    """
     if info.flag_bits & 0x800:
         return info.filename
     try:
-        return info.filename.encode("cp437").decode("gb18030")
-    except (UnicodeEncodeError, UnicodeDecodeError):
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
         return info.filename
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+_SYSTEM_DIRS = frozenset({"__macosx"})
+_SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
+
+
+def _is_system_entry(name: str) -> bool:
+    """Whether a zip member is archiver or OS clutter rather than a file someone put there.
+
+    macOS adds ``__MACOSX/`` and ``._name`` resource forks and ``.DS_Store``; Windows adds
+    ``Thumbs.db`` and ``desktop.ini``. Any path part starting with a dot is hidden (``./``
+    and ``../`` are not).
+    """
+    parts = [p for p in re.split(r"[/\\]", name) if p not in {"", ".", ".."}]
+    if any(p.startswith(".") or p.lower() in _SYSTEM_DIRS for p in parts):
+        return True
+    return bool(parts) and parts[-1].lower() in _SYSTEM_FILES
 
 
 def _pick_member(names: list[str], file: str) -> str:
