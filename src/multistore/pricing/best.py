@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -295,33 +295,50 @@ def _keyed_bound(cands: Sequence[Candidate], bounds: dict[str, _Bound]) -> tuple
     """Upper bound of the store and cart units of a ``best`` lane: one winner per unit.
 
     The smaller of two bounds, each valid on its own: the largest offer on each unit, and
-    the largest offer of the others on each unit plus the whole bound of each store coupon
-    with several stores (it is redeemed in one of them, so it adds at most that once).
+    the largest offer of the others on each unit plus, for each store coupon with several
+    stores, the most it adds over those offers in one store (it is redeemed in one of them,
+    so it adds at most that once).
     """
-    top: dict[str, tuple[int, int]] = {}
-    rest: dict[str, tuple[int, int]] | None = None  # built once a store coupon is met
-    once_g = once_s = 0
+    rest: dict[str, tuple[int, int]] = {}
+    coupons: list[_Bound] = []
     for c in cands:
         b = bounds[c.promo.id]
-        once = c.promo.type == "coupon" and len(b.keyed) > 1
-        if once and rest is None:
-            rest = dict(top)
-        for key, (g, s) in b.keyed.items():
-            g0, s0 = top.get(key, (0, 0))
-            top[key] = (max(g0, g), max(s0, s))
-            if rest is not None and not once:
-                g0, s0 = rest.get(key, (0, 0))
-                rest[key] = (max(g0, g), max(s0, s))
-        if once:
-            once_g += b.goods
-            once_s += b.ship
-    goods = sum(g for g, _ in top.values())
-    ship = sum(s for _, s in top.values())
-    if rest is None:
-        return goods, ship
-    goods = min(goods, once_g + sum(g for g, _ in rest.values()))
-    ship = min(ship, once_s + sum(s for _, s in rest.values()))
+        if c.promo.type == "coupon" and len(b.keyed) > 1:
+            coupons.append(b)
+            continue
+        _merge(rest, b.keyed)
+    rest_g = sum(g for g, _ in rest.values())
+    rest_s = sum(s for _, s in rest.values())
+    if not coupons:
+        return rest_g, rest_s
+    # Over ``rest`` on each unit: the most any coupon adds (goods, shipping) and each coupon's
+    # most in one unit.
+    over: dict[str, tuple[int, int]] = {}
+    once_g = once_s = 0
+    for b in coupons:
+        once_s += b.ship
+        gains = [0]
+        for key, (g0, s0) in b.keyed.items():
+            r0, r1 = rest.get(key, (0, 0))
+            g, s = g0 - r0, s0 - r1
+            gains.append(g)
+            had = over.get(key, (0, 0))
+            if g > had[0] or s > had[1]:
+                over[key] = (g if g > had[0] else had[0], s if s > had[1] else had[1])
+        once_g += max(gains)
+    goods = rest_g + min(sum(g for g, _ in over.values()), once_g)
+    ship = min(rest_s + sum(s for _, s in over.values()), rest_s + once_s)
     return goods, ship
+
+
+def _merge(into: dict[str, tuple[int, int]], keyed: Mapping[str, tuple[int, int]]) -> None:
+    """Keep in ``into`` the largest goods and shipping offer on each unit of ``keyed``."""
+    for key, (g, s) in keyed.items():
+        got = into.get(key)
+        if got is None:
+            into[key] = (g, s)
+        elif g > got[0] or s > got[1]:
+            into[key] = (max(got[0], g), max(got[1], s))
 
 
 def _ratio(value: Decimal, per: int = 1) -> tuple[int, int]:

@@ -483,7 +483,13 @@ def _build(
     chosen_ids = {c.promo.id for c in sel.chosen}
     own_misses = _misses_by_promotion(state.misses)
     not_applied = list(rejected)
-    hint_misses: Sequence[Miss] = state.misses
+    # A coupon is redeemed once per order: once it applies, its misses in other stores are
+    # no reason to spend more there.
+    hint_misses: Sequence[Miss] = [
+        m
+        for m in state.misses
+        if not (m.candidate.promo.type == "coupon" and m.candidate.promo.id in totals)
+    ]
     entries: dict[str, State] = {}
     for c in candidates:
         pid = c.promo.id

@@ -126,6 +126,10 @@ class Prepared:
     """Memo of :func:`initial_parts` by promotion id (ids are unique within one call)."""
     list_state: list[State] = attrs.field(factory=list, eq=False)
     """The read-only state :func:`initial_parts` evaluates on, built once (empty until then)."""
+    flash_plans: dict[tuple[Any, ...], dict[int, dict[int, int]]] = attrs.field(
+        factory=dict, eq=False
+    )
+    """Memo of :func:`_flash_plan` by its flash sales, their lines' amounts and rivals."""
     sums: dict[int, tuple[tuple[int, ...], dict[int, tuple[Sequence[int], list[int], int]]]] = (
         attrs.field(factory=dict, eq=False)
     )
@@ -667,17 +671,28 @@ def _order_parts(
 ) -> list[Part]:
     parts: list[Part] = []
     level = getattr(c.promo, "level", "store")
+    room = prep.floored and c.promo.type == "coupon" and level == "store"
     for key, idx in _groups(c, prep, level):
         now, cur = _amounts_of(prep, amounts, idx)
         base = cur if base_amounts is amounts else _amounts_of(prep, base_amounts, idx)[1]
         total, miss = _order_total(c, key, idx, base=base, cur=cur, prep=prep)
         if miss is not None:
             misses.append(miss)
+        if total > 0 and room:
+            # A store coupon is placed by what it saves: at most the store's room above its
+            # line floors (it is redeemed once, in the store chosen when it is applied).
+            total = min(total, _room(prep, amounts, idx))
         if total > 0:
             parts.append(Part(key, min(total, cur), idx, now))
     # A store-level coupon keeps one part per store: it is redeemed once, in the store chosen
     # when it is applied (see ``_coupon_store``).
     return parts
+
+
+def _room(prep: Prepared, amounts: Sequence[int], idx: Sequence[int]) -> int:
+    """What the lines ``idx`` can still be discounted: their amounts above their floors."""
+    floors = prep.floors
+    return sum(max(0, amounts[i] - floors[i]) for i in idx)
 
 
 def _points_parts(c: Candidate, amounts: Sequence[int], prep: Prepared, state: State) -> list[Part]:
@@ -1009,18 +1024,25 @@ def _assign_coupons(options: Sequence[Sequence[tuple[str, int, Part]]]) -> list[
     """The stores (parts) of the best assignment: the largest gain, then the smallest stores.
 
     ``options`` lists, per coupon, ``(store, gain, part)`` sorted by store; the search visits
-    the stores in that order and "nowhere" last, so the first best found is the answer.
+    the stores in that order and "nowhere" last, so the first best found is the answer. A
+    branch that cannot beat the best found (its gain plus each remaining coupon's best gain)
+    is cut, which keeps that first best.
     """
     best: list[Part | None] = [None] * len(options)
     best_gain = -1
     picks: list[Part | None] = []
     used: set[str] = set()
+    # rest[k]: the most the coupons from the k-th on can still add (each its best store).
+    rest = [0] * (len(options) + 1)
+    for k in range(len(options) - 1, -1, -1):
+        rest[k] = rest[k + 1] + max((more for _, more, _ in options[k]), default=0)
 
     def visit(k: int, gain: int) -> None:
         nonlocal best, best_gain
+        if gain + rest[k] <= best_gain:
+            return  # branch and bound: nothing below beats the best found (ties keep it)
         if k == len(options):
-            if gain > best_gain:
-                best, best_gain = list(picks), gain
+            best, best_gain = list(picks), gain
             return
         for key, more, part in options[k]:
             if key not in used:
@@ -1099,16 +1121,19 @@ def _flash_offer(
 ) -> tuple[int | None, dict[int, int]]:
     """A flash sale's saving on all the units of each line it saves on, and its allowance.
 
-    The allowance (quota and per-member limit) is ``None`` when it covers all those units.
+    A saving is at most the line's room above its floor, so units are ranked and placed on
+    what they can really save. The allowance (quota and per-member limit) is ``None`` when
+    it covers all those units.
     """
     p = c.promo
     assert isinstance(p, FlashSale)
     price = _m(p.price, prep.scale)
-    qty = prep.qty
+    qty, floors = prep.qty, prep.floors
     full: dict[int, int] = {}
     units = 0
     for i in c.lines:
-        s = amounts[i] - price * qty[i]  # _unit_price_saving on all its units
+        # _unit_price_saving on all its units, at most the line's room above its floor
+        s = min(amounts[i] - price * qty[i], amounts[i] - floors[i])
         if s > 0:
             full[i] = s
             units += qty[i]
@@ -1143,7 +1168,7 @@ def _place_flash(
             out[n] = (c, [Part(keys[i], savings[i], ones[i], exact=True) for i in sorted(savings)])
 
 
-_FLASH_STEPS = 200_000
+_FLASH_STEPS = 25_000
 """Most steps (unit-count states times line options) of :func:`_flash_plan`'s exact search;
 beyond it the flash sales are placed one at a time, greedily (:func:`_flash_greedy`)."""
 
@@ -1168,19 +1193,46 @@ def _flash_plan(
     store, amounts, quantity, floor, category, brand; line id only between lines alike in all
     of these), so neither the lines' order nor their ids change the saving. ``flashes`` are
     :data:`_Flash` tuples; returns the savings by line of each position given units.
+
+    The plan is memoised per pricing call (the lane's subsets share their flash sales), and
+    the options no best placement can use are dropped first (:func:`_prune_options`).
     """
+    lines = sorted({i for *_, full in flashes for i in full})
+    keys = prep.line_keys
+    memo_key = (
+        tuple((n, c.promo.id, limited) for n, c, limited, _ in flashes),
+        tuple((i, amounts[i], rivals.get(keys[i])) for i in lines),
+    )
+    plans = prep.flash_plans.get(memo_key)
+    if plans is None:
+        plans = prep.flash_plans[memo_key] = _flash_search(flashes, amounts, prep, rivals)
+    return plans
+
+
+def _flash_search(
+    flashes: Sequence[_Flash],
+    amounts: Sequence[int],
+    prep: Prepared,
+    rivals: _Rivals,
+) -> dict[int, dict[int, int]]:
+    """The search of :func:`_flash_plan` (not memoised)."""
     offers: list[tuple[int, int, int, dict[int, int]]] = []  # position, cap, price, full
     for n, c, limited, full in flashes:
         units = sum(prep.qty[i] for i in full)
         cap = units if limited is None else min(limited, units)
         offers.append((n, cap, _flash_price(c, prep), full))
-    table: list[tuple[tuple[Any, ...], int, int, list[_Option]]] = []
-    for i in {i for *_, full in offers for i in full}:
-        opts = _flash_options(i, offers, amounts, prep, rivals)
-        if opts:  # a line no flash sale wins keeps its rival: the same in every placement
-            table.append((_content(prep, amounts, i), i, _rival_total(rivals, prep, i), opts))
-    table.sort()
     caps = [cap for _, cap, _, _ in offers]
+    options = {
+        i: _flash_options(i, offers, amounts, prep, rivals)
+        for i in {i for *_, full in offers for i in full}
+    }
+    _prune_options(options, {i: _rival_total(rivals, prep, i) for i in options}, sum(caps))
+    table: list[tuple[tuple[Any, ...], int, int, list[_Option]]] = [
+        (_content(prep, amounts, i), i, _rival_total(rivals, prep, i), opts)
+        for i, opts in options.items()
+        if opts  # a line no flash sale wins keeps its rival: the same in every placement
+    ]
+    table.sort()
     strides = [math.prod(cap + 1 for cap in caps[:j]) for j in range(len(caps))]
     size = strides[-1] * (caps[-1] + 1)
     if size * sum(len(opts) + 1 for *_, opts in table) > _FLASH_STEPS:
@@ -1219,6 +1271,32 @@ def _flash_plan(
     return plans
 
 
+def _prune_options(options: dict[int, list[_Option]], rival: Mapping[int, int], units: int) -> None:
+    """Drop the line options of :func:`_flash_plan` that no best placement uses.
+
+    A placement uses at most ``units`` units (the flash sales' caps), so at most
+    ``units - k`` lines besides one given ``k`` units of a flash sale. When ``units - k + 1``
+    other lines each gain strictly more from ``k`` units of that flash sale, one of them is
+    unused, and moving the units there gains more: such an option is in no best placement
+    and dropping it changes neither the best gain nor the placement chosen among ties.
+    """
+    by_offer: dict[tuple[int, int], list[int]] = {}
+    for i, opts in options.items():
+        for j, k, s in opts:
+            by_offer.setdefault((j, k), []).append(s - rival[i])
+    floor: dict[tuple[int, int], int] = {}
+    for (j, k), gains in by_offer.items():
+        keep = units - k + 1
+        if len(gains) > keep:
+            gains.sort(reverse=True)
+            floor[(j, k)] = gains[keep - 1]  # strictly below it: ``keep`` lines gain more
+    if not floor:
+        return
+    for i, opts in options.items():
+        # An option's gain is never negative (it beats or ties the rival): -1 keeps it.
+        options[i] = [o for o in opts if o[2] - rival[i] >= floor.get((o[0], o[1]), -1)]
+
+
 def _content(prep: Prepared, amounts: Sequence[int], i: int) -> tuple[Any, ...]:
     """What line ``i`` is, for tie-breaks that must not depend on line ids or order."""
     line = prep.cart.lines[i]
@@ -1255,13 +1333,14 @@ def _flash_options(
 ) -> list[_Option]:
     """The flash-sale offers that win line ``i`` against its rival, fewest units first."""
     qty = prep.qty[i]
+    room = amounts[i] - prep.floors[i]
     rival = rivals.get(prep.line_keys[i])
     opts: list[_Option] = []
     for j, (n, cap, price, full) in enumerate(offers):
         if i not in full:
             continue
         for k in range(min(qty, cap), 0, -1):  # savings never grow with fewer units
-            s = full[i] if k == qty else _unit_price_saving(amounts[i], qty, price, k)
+            s = full[i] if k == qty else min(_unit_price_saving(amounts[i], qty, price, k), room)
             if s <= 0 or not _beats(s, n, rival):
                 break
             opts.append((j, k, s))
@@ -1300,8 +1379,7 @@ def _flash_greedy(
         for _, _, i in ranked:
             if allowance <= 0:
                 break
-            k = min(qty[i], allowance)
-            s = _unit_price_saving(amounts[i], qty[i], price, k)
+            k, s = _fewest_units(amounts[i], qty[i], price, min(qty[i], allowance), room=full[i])
             if s > 0 and _beats(s, n, rivals.get(keys[i])):
                 savings[i] = s
                 allowance -= k
@@ -1309,6 +1387,15 @@ def _flash_greedy(
         if savings:
             plans[n] = savings
     return plans
+
+
+def _fewest_units(cur: int, qty: int, price: int, most: int, *, room: int) -> tuple[int, int]:
+    """The fewest of ``most`` units saving what they all save, capped at ``room``, and that."""
+    s = min(_unit_price_saving(cur, qty, price, most), room)
+    k = most
+    while k > 1 and min(_unit_price_saving(cur, qty, price, k - 1), room) == s:
+        k -= 1
+    return k, s
 
 
 def _apply_winners(
