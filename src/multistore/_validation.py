@@ -210,37 +210,30 @@ def check_enum(enum_type: type[E], value: object, what: str) -> E:
         ) from None
 
 
-def valid_id(what: str) -> Callable[[Any, Any, Any], None]:
-    """An attrs validator that applies :func:`check_id` to a field named ``what``."""
+def _validator(check: Callable[[Any, str], object], what: str) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator calling ``check(value, what)`` on its field."""
 
     def validate(instance: Any, attribute: Any, value: Any) -> None:
-        check_id(value, what)
+        check(value, what)
 
     return validate
+
+
+def valid_id(what: str) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator that applies :func:`check_id` to a field named ``what``."""
+    return _validator(check_id, what)
 
 
 def valid_text(what: str) -> Callable[[Any, Any, Any], None]:
     """An attrs validator that applies :func:`check_text` to a field named ``what``."""
-
-    def validate(instance: Any, attribute: Any, value: Any) -> None:
-        check_text(value, what)
-
-    return validate
+    return _validator(check_text, what)
 
 
 def valid_str(what: str) -> Callable[[Any, Any, Any], None]:
     """An attrs validator that applies :func:`check_str` to a field named ``what``."""
-
-    def validate(instance: Any, attribute: Any, value: Any) -> None:
-        check_str(value, what)
-
-    return validate
+    return _validator(check_str, what)
 
 
 def valid_bool(what: str) -> Callable[[Any, Any, Any], None]:
     """An attrs validator that applies :func:`check_bool` to a field named ``what``."""
-
-    def validate(instance: Any, attribute: Any, value: Any) -> None:
-        check_bool(value, what)
-
-    return validate
+    return _validator(check_bool, what)

@@ -114,8 +114,27 @@ def _currency_of(*amounts: Money) -> Currency:
     return found
 
 
+class _Discounted:
+    """The discount side of a priced line or fee: its adjustments and final amount."""
+
+    __slots__ = ()
+    _adjustments: _Flat
+    _final: int
+    _currency: Currency
+
+    @property
+    def adjustments(self) -> tuple[Adjustment, ...]:
+        """Discounts in the order they were applied."""
+        return _unflatten(self._adjustments, self._currency)
+
+    @property
+    def final_amount(self) -> Money:
+        """The amount before discounts minus every adjustment (never negative)."""
+        return _money(self._final, self._currency)
+
+
 @attrs.frozen(init=False, repr=False)
-class PricedLine:
+class PricedLine(_Discounted):
     """A priced cart line: list amount, every adjustment, final amount.
 
     Attributes:
@@ -165,16 +184,6 @@ class PricedLine:
         """Unit price times quantity."""
         return _money(self._list, self._currency)
 
-    @property
-    def adjustments(self) -> tuple[Adjustment, ...]:
-        """Discounts in the order they were applied."""
-        return _unflatten(self._adjustments, self._currency)
-
-    @property
-    def final_amount(self) -> Money:
-        """``list_amount`` minus every adjustment (never negative)."""
-        return _money(self._final, self._currency)
-
     def __repr__(self) -> str:
         return (
             f"PricedLine(line_id={self.line_id!r}, sku={self.sku!r}, store_id={self.store_id!r}, "
@@ -184,7 +193,7 @@ class PricedLine:
 
 
 @attrs.frozen(init=False, repr=False)
-class PricedShipping:
+class PricedShipping(_Discounted):
     """One store's shipping fee with its discounts.
 
     Attributes:
@@ -213,16 +222,6 @@ class PricedShipping:
     def fee(self) -> Money:
         """The fee before discounts."""
         return _money(self._fee, self._currency)
-
-    @property
-    def adjustments(self) -> tuple[Adjustment, ...]:
-        """Discounts in the order they were applied."""
-        return _unflatten(self._adjustments, self._currency)
-
-    @property
-    def final_amount(self) -> Money:
-        """``fee`` minus every adjustment (never negative)."""
-        return _money(self._final, self._currency)
 
     def __repr__(self) -> str:
         return (
