@@ -42,6 +42,7 @@ from multistore.pricing.lanes import (
     State,
     _amounts_of,
     _groups,
+    _m,
     _order_total,
     apply_best,
     apply_lane,
@@ -232,7 +233,7 @@ def _upper_bounds(prep: Prepared, candidates: Sequence[Candidate]) -> dict[str, 
             dense = [0] * n
             if isinstance(p, FlashSale):
                 # Unlimited allowance bounds any later distribution of the quota over lines.
-                price = int(p.price * prep.scale)
+                price = _m(p.price, prep.scale)
                 for i in c.lines:
                     dense[i] = max(0, prep.list_amounts[i] - price * prep.qty[i])
             elif isinstance(p, BuyXGetY):

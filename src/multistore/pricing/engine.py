@@ -415,9 +415,7 @@ def _sum_effects(
     for e in state.effects:
         c = e.candidate
         pid, lane = c.promo.id, c.lane
-        name = labels.get(pid)
-        if name is None:
-            name = labels[pid] = c.promo.label()
+        name = _label(labels, c.promo)
         # One adjustment per line (the order across lines is moot) and per shipping fee.
         for i, amount in e.lines.items():
             line_adj[i] += (pid, name, lane, amount)

@@ -383,28 +383,18 @@ def _bxgy_savings(c: Candidate, amounts: Sequence[int], prep: Prepared) -> dict[
     """
     p = c.promo
     assert isinstance(p, BuyXGetY)
-    qty, floors, ids = prep.qty, prep.floors, prep.line_ids
+    qty, floors = prep.qty, prep.floors
     free = (sum(qty[i] for i in c.lines) // (p.buy + p.get)) * p.get
     room = {i: amounts[i] - floors[i] for i in c.lines}
     sign = 1 if p.discounted_units == "cheapest" else -1
     # Unit prices amounts[i] / qty[i], compared exactly as integers over a common multiple.
     common = math.lcm(*(qty[i] for i in c.lines))
     price = {i: sign * amounts[i] * (common // qty[i]) for i in c.lines}
-    lines = prep.cart.lines
 
-    def rank(i: int) -> tuple[int, int, int, int, str, str, str, str, str]:
-        line = lines[i]
-        return (
-            price[i],
-            -room[i],
-            -qty[i],
-            -prep.list_amounts[i],
-            line.sku,
-            line.store_id,
-            line.category or "",
-            line.brand or "",
-            ids[i],
-        )
+    def rank(i: int) -> tuple[Any, ...]:
+        # equal price, room, quantity and list amount leave _content's amounts and floors
+        # equal too, so the order among such lines is sku, store, category, brand, id
+        return (price[i], -room[i], -qty[i], -prep.list_amounts[i], _content(prep, amounts, i))
 
     order = sorted((i for i in c.lines if room[i] > 0), key=rank)
     taken: dict[int, int] = {}
@@ -925,7 +915,6 @@ def apply_best(
     cache: dict[str, tuple[list[Part], list[Miss]]] | None,
 ) -> None:
     """Best mode: compute every candidate on the lane-entry state, keep the best per unit."""
-    winners: dict[str, tuple[int, Candidate, Part]] = {}
     offered: list[tuple[Candidate, list[Part]]] = []
     placed = False
     for c in ordered:
@@ -942,19 +931,22 @@ def apply_best(
         offered.append((c, parts))
         if c.promo.type in _PLACED and (len(parts) > 1 or c.promo.type == "flash_sale"):
             placed = True
+    if placed:
+        offered = _place(offered, new.amounts, prep)
+    _apply_winners(new, offered, _winners(offered), prep)
+
+
+def _winners(
+    offered: Sequence[tuple[Candidate, list[Part]]],
+) -> dict[str, tuple[int, Candidate, Part]]:
+    """The best offer on each unit (the earlier promotion on a tie)."""
+    winners: dict[str, tuple[int, Candidate, Part]] = {}
+    for c, parts in offered:
         for part in parts:
             best = winners.get(part.key)
             if best is None or part.total > best[0]:
                 winners[part.key] = (part.total, c, part)
-    if placed:
-        offered = _place(offered, new.amounts, prep)
-        winners = {}
-        for c, parts in offered:
-            for part in parts:
-                best = winners.get(part.key)
-                if best is None or part.total > best[0]:
-                    winners[part.key] = (part.total, c, part)
-    _apply_winners(new, offered, winners, prep)
+    return winners
 
 
 _PLACED = frozenset({"coupon", "flash_sale"})
@@ -1127,7 +1119,7 @@ def _flash_offer(
     """
     p = c.promo
     assert isinstance(p, FlashSale)
-    price = _m(p.price, prep.scale)
+    price = _flash_price(c, prep)
     qty, floors = prep.qty, prep.floors
     full: dict[int, int] = {}
     units = 0
