@@ -410,9 +410,7 @@ class InventoryService:
                 after = uow.stock.release(key)
             if before.status is done_status:
                 return Outcome(after, (), {"replayed": True})
-            levels = uow.stock.snapshot(
-                skus={x.sku for x in after.lines}, store_ids={x.store_id for x in after.lines}
-            )
+            levels = _levels_after(uow, [after])
             payload = {
                 "key": key,
                 "lines": _lines_payload(after),

@@ -344,10 +344,10 @@ class _Matcher:
         pays: Sequence[PaymentEntry] | None,
     ) -> ReconItem:
         e = entries[0]
-        order_minor = sum(msmoney.to_minor(x.amount) for x in entries)
-        bill_minor = sum(r.amount_minor for r in recs) if recs else None
+        order_minor = _entry_minor(entries)
+        bill_minor = _bill_minor(recs) if recs else None
         bill_fee = sum(r.fee_minor for r in recs) if recs else None
-        pay_minor = sum(msmoney.to_minor(p.amount) for p in pays) if pays else None
+        pay_minor = _pay_minor(pays) if pays else None
         exp_fee = (
             sum(msmoney.to_minor(x.fee) for x in entries if x.fee is not None)
             if any(x.fee is not None for x in entries)
@@ -428,8 +428,8 @@ def _bill_only(
         r.kind,
         key[3],
         None,
-        sum(msmoney.to_minor(p.amount) for p in pays) if pays else None,
-        sum(x.amount_minor for x in recs),
+        _pay_minor(pays) if pays else None,
+        _bill_minor(recs),
         None,
         sum(x.fee_minor for x in recs),
         cur,
@@ -448,7 +448,7 @@ def _payment_only(key: Key, pays: list[PaymentEntry], day: date, cur: Currency) 
         p.kind,
         key[3],
         None,
-        sum(msmoney.to_minor(x.amount) for x in pays),
+        _pay_minor(pays),
         None,
         None,
         None,
@@ -520,15 +520,15 @@ def _pair_order(
     return pairs
 
 
-def _entry_minor(entries: list[ExpectedEntry]) -> int:
+def _entry_minor(entries: Sequence[ExpectedEntry]) -> int:
     return sum(msmoney.to_minor(e.amount) for e in entries)
 
 
-def _bill_minor(recs: list[BillRecord]) -> int:
+def _bill_minor(recs: Sequence[BillRecord]) -> int:
     return sum(r.amount_minor for r in recs)
 
 
-def _pay_minor(pays: list[PaymentEntry]) -> int:
+def _pay_minor(pays: Sequence[PaymentEntry]) -> int:
     return sum(msmoney.to_minor(p.amount) for p in pays)
 
 

@@ -328,12 +328,12 @@ def platform_income_report(
         a = o.allocation
         fees = sum(al.platform_fees_minor for al in a.lines)
         subsidy = sum(al.platform_discount_minor for al in a.lines)
-        gross = o.vat.gross_minor  # VAT included, also for tax-exclusive prices
+        gross = o.settled_minor  # VAT included, also for tax-exclusive prices
         _accumulate(acc, key, (gross, 0, gross, fees, subsidy, 1, 0))
     for r in refunds:
         src = r.order.order
         key = (src.platform, period_of(r.tax_date, period), src.store_id)
-        taxable = sum(line.settled_minor for line in r.lines)
+        taxable = r.settled_minor
         fees = sum(line.platform_fees_minor for line in r.lines)
         subsidy = sum(line.platform_discount_minor for line in r.lines)
         _accumulate(acc, key, (0, taxable, taxable, fees, subsidy, 0, 1))

@@ -141,12 +141,7 @@ class _Repository:
             finally:
                 cursor.close()
         except dbapi.Error as exc:
-            lost = conn.dialect.is_disconnect(exc, proxied.dbapi_connection, None)
-            if lost:
-                conn.invalidate(exc)
-            raise sa_exc.DBAPIError.instance(
-                sql, dict(params), exc, dbapi.Error, connection_invalidated=lost
-            ) from exc
+            raise _driver_error(conn, exc, sql, dict(params)) from exc
 
     def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         return dialect_insert(self._uow.dialect, table)
@@ -636,27 +631,21 @@ _SQLITE_HOLD = (
 """SQLite, run on the driver: hold ``?1`` units of one line only if available; return the level."""
 
 
-def _sqlite_stamp_processor() -> Callable[[datetime | None], Any]:
+def _sqlite_stamp_processors() -> tuple[
+    Callable[[datetime | None], Any], Callable[[Any], datetime | None]
+]:
+    """SQLAlchemy's SQLite processors of the reservation timestamp column: (write, read)."""
     dialect = sqlite.dialect()
-    processor = t.reservations.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-    assert processor is not None
-    return processor
+    impl = t.reservations.c.created_at.type.dialect_impl(dialect)
+    write, read = impl.bind_processor(dialect), impl.result_processor(dialect, None)
+    assert write is not None
+    assert read is not None
+    return write, read
 
 
-_sqlite_stamp = _sqlite_stamp_processor()
-"""A reservation timestamp as SQLAlchemy stores it in SQLite (the same text, byte for byte)."""
-
-
-def _sqlite_moment_processor() -> Callable[[Any], datetime | None]:
-    dialect = sqlite.dialect()
-    column = t.reservations.c.created_at
-    processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
-    assert processor is not None
-    return processor
-
-
-_sqlite_moment = _sqlite_moment_processor()
-"""A reservation timestamp read from SQLite as SQLAlchemy reads it (aware, UTC)."""
+_sqlite_stamp, _sqlite_moment = _sqlite_stamp_processors()
+"""A reservation timestamp as SQLAlchemy stores it in SQLite (the same text, byte for byte),
+and read back as SQLAlchemy reads it (aware, UTC)."""
 
 _SQLITE_CLOSE = (
     "UPDATE reservations SET status = ?1 WHERE key = ?2 AND status = 'active' "
