@@ -297,16 +297,7 @@ def compute_vat(
 
 
 def _vat_line(al: AllocatedLine, rate: TaxRate, inclusive: bool) -> VatLine:
-    amount = al.taxable_minor
-    if amount >= 0:  # vat_split_minor with the rate's cached integer terms
-        terms = TERMS.get(id(rate.fraction)) or rate_terms(rate.fraction)
-        if inclusive:
-            net = (amount * terms[1] + terms[2]) // terms[3]
-            tax = amount - net
-        else:
-            net, tax = amount, (amount * terms[4] + terms[5]) // terms[1]
-    else:
-        net, tax = vat_split_minor(amount, rate.fraction, prices_include_tax=inclusive)
+    net, tax = vat_split_minor(al.taxable_minor, rate.fraction, prices_include_tax=inclusive)
     return VatLine(al.line_id, rate, inclusive, net + tax, net, tax, al.currency)
 
 
